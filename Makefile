@@ -1,0 +1,63 @@
+# Every target sets up what it needs: a fresh clone needs only Python 3.13 (and network access to PyPI).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY313    = $(shell infra/scripts/find-python313)
+UV_VERSION := 0.13.9
+TOOLS    := .tools
+UV       := $(TOOLS)/uv/bin/uv
+VENV     := .venv
+SAM_VENV := .venv-sam
+BIN      := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help run test test-fast lint build bench lock clean
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@py="$(PY313)"; [ -n "$$py" ] || exit 1; \
+	"$$py" -m pip install --quiet --disable-pip-version-check --target $(TOOLS)/uv "uv==$(UV_VERSION)"
+
+# The stamp records that .venv matches uv.lock; it is rebuilt whenever the lock or pyproject changes.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-groups --python "$(PY313)" --quiet
+	@touch $@
+
+run: $(VENV)/.synced ## run the whole platform locally with demo data (PORT, AWS_PORT to override)
+	$(BIN)/python -m local_runtime
+
+test: $(VENV)/.synced ## run every test (unit, integration, e2e)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.synced ## the tests without the national-scale feed
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/shared functions infra tests
+	$(BIN)/cfn-lint template.yaml
+
+bench: $(VENV)/.synced ## cold import and warm handler benchmarks (figures under benchmarks/)
+	$(BIN)/python -m benchmarks.run
+
+# SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.
+$(SAM_VENV)/.synced: infra/sam-requirements.txt
+	"$(PY313)" -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/sam-requirements.txt
+	@touch $@
+
+build: $(SAM_VENV)/.synced layers/shared/requirements.txt ## sam build (offline-capable; needs the 3.13 interpreter on PATH)
+	PATH="$$(dirname "$(PY313)"):$$PATH" $(SAM_VENV)/bin/sam build --template-file template.yaml
+	PATH="$$(dirname "$(PY313)"):$$PATH" $(SAM_VENV)/bin/sam validate --lint --template-file template.yaml
+
+# Re-resolve the lock and re-export the layer's requirements from it (the only place pins are chosen).
+lock: $(UV)
+	$(UV) lock --python "$(PY313)"
+	$(UV) export --frozen --only-group runtime --no-hashes --no-header --no-annotate \
+	  | grep -v '^-e' > layers/shared/requirements.txt
+
+clean: ## remove environments and build output
+	rm -rf $(VENV) $(SAM_VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The care-unit directory e-service: the HSA catalogue feed in, public search out."""

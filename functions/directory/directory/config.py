@@ -1,0 +1,26 @@
+"""The directory's settings, exactly the environment variables template.yaml gives its functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eservices_core.config import require
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    table_name: str
+
+    @classmethod
+    def from_env(cls) -> ApiConfig:
+        return cls(table_name=require("DIRECTORY_TABLE_NAME"))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    table_name: str
+    dead_letter_queue_url: str
+
+    @classmethod
+    def from_env(cls) -> FeedConfig:
+        return cls(table_name=require("DIRECTORY_TABLE_NAME"), dead_letter_queue_url=require("HSA_FEED_DLQ_URL"))

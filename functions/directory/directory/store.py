@@ -1,0 +1,266 @@
+"""DynamoDB access of the directory. Round trips are counted by design: see each method's docstring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eservices_core.aws import error_code, is_transient
+from eservices_core.dynamo import Item, from_attr, from_item, to_attr, to_item
+from eservices_core.errors import ServiceUnavailable
+
+from directory import keys
+from directory.geo import cell_of
+from directory.model import CareProvider, CareUnit
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class StaleChange(Exception):  # noqa: N818 - an expected outcome, not a failure
+    """The stored object already reflects this change or a newer one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    last_key: str | None
+
+
+def unit_summary(unit: CareUnit) -> dict[str, Any]:
+    """What a search result shows of a unit; copied into every index entry so a search reads nothing else."""
+    return {
+        "id": unit.hsa_id,
+        "name": unit.name,
+        "kind": unit.kind.value,
+        "region": unit.region_code,
+        "municipality": unit.municipality.code,
+        "municipality_name": unit.municipality.name,
+        "lat": unit.lat,
+        "lon": unit.lon,
+        "terms": " " + " ".join(unit.terms) + " ",
+    }
+
+
+class DirectoryStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # ---- reads (API) ------------------------------------------------------------------------------------
+    def get_unit(self, hsa_id: str) -> dict[str, Any] | None:
+        """One GetItem. Removed units (tombstones) read as absent."""
+        item = self._get(keys.unit_key(hsa_id))
+        if item is None or item.get("removed"):
+            return None
+        return item
+
+    def get_provider(self, hsa_id: str) -> dict[str, Any] | None:
+        item = self._get(keys.provider_key(hsa_id))
+        if item is None or item.get("removed"):
+            return None
+        return item
+
+    def query_entries(
+        self, partition: str, *, prefix: str | None, after: str | None, limit: int, required_terms: list[str]
+    ) -> Page:
+        """One Query on one index partition, in sort-key order, starting after sort key `after`.
+
+        `required_terms` must each begin some word of the unit's name (a DynamoDB filter: they still count as
+        read capacity, which is why the most selective word is the key condition).
+        """
+        names = {"#pk": "pk"}
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        condition = "#pk = :pk"
+        if prefix:
+            names["#sk"] = "sk"
+            condition += " AND begins_with(#sk, :prefix)"
+            values[":prefix"] = {"S": prefix}
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "Limit": limit,
+        }
+        if required_terms:
+            names["#terms"] = "terms"
+            params["FilterExpression"] = " AND ".join(
+                f"contains(#terms, :t{i})" for i in range(len(required_terms))
+            )
+            values.update({f":t{i}": {"S": " " + term} for i, term in enumerate(required_terms)})
+        params["ExpressionAttributeValues"] = values
+        if after is not None:
+            params["ExclusiveStartKey"] = {"pk": {"S": partition}, "sk": {"S": after}}
+        response = self._call(self._db.query, **params)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[from_item(item) for item in response.get("Items", [])],
+            last_key=last["sk"]["S"] if last else None,
+        )
+
+    def units_in_cells(self, cells: list[str]) -> list[dict[str, Any]]:
+        """One BatchGetItem per 100 cells (a second only for keys DynamoDB left unprocessed)."""
+        summaries: list[dict[str, Any]] = []
+        for start in range(0, len(cells), 100):
+            request = {
+                self._table: {
+                    "Keys": [self._key(keys.cell_key(cell)) for cell in cells[start : start + 100]],
+                    "ConsistentRead": False,
+                }
+            }
+            for _attempt in range(2):
+                response = self._call(self._db.batch_get_item, RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    summaries.extend(from_attr(v) for k, v in item.items() if k not in ("pk", "sk"))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            if request:
+                raise ServiceUnavailable("The directory is busy; try again shortly")
+        return summaries
+
+    # ---- writes (HSA feed) ------------------------------------------------------------------------------
+    def apply_unit(self, unit: CareUnit, version: int) -> None:
+        """Store a unit and re-index it atomically: one GetItem and one TransactWriteItems.
+
+        Raises StaleChange when the stored version is the same or newer (duplicates and late deliveries).
+        """
+        current = self._current_version(keys.unit_key(unit.hsa_id), version)
+        new_keys = keys.index_keys(unit)
+        summary = unit_summary(unit)
+        record = {
+            **dict(zip(("pk", "sk"), keys.unit_key(unit.hsa_id), strict=True)),
+            "hsa_id": unit.hsa_id,
+            "name": unit.name,
+            "care_provider_hsa_id": unit.care_provider_hsa_id,
+            "region": unit.region_code,
+            "municipality": unit.municipality.code,
+            "municipality_name": unit.municipality.name,
+            "kind": unit.kind.value,
+            "active": unit.active,
+            "lat": unit.lat,
+            "lon": unit.lon,
+            "address": unit.address,
+            "phone": unit.phone,
+            "opening_hours": unit.opening_hours,
+            "opening_hours_note": unit.opening_hours_note,
+            "version": version,
+            "index_keys": [list(k) for k in new_keys],
+            "cell": cell_of(unit.lat, unit.lon) if unit.active else None,
+        }
+        actions = [self._put_versioned(record, current)]
+        actions += self._reindex(current, new_keys, summary, record["cell"], unit.hsa_id)
+        self._transact(actions)
+
+    def remove_unit(self, hsa_id: str, version: int) -> None:
+        """Replace the unit with a tombstone (so an older upsert arriving later cannot revive it)."""
+        current = self._current_version(keys.unit_key(hsa_id), version)
+        pk, sk = keys.unit_key(hsa_id)
+        tombstone = {"pk": pk, "sk": sk, "hsa_id": hsa_id, "removed": True, "version": version, "index_keys": []}
+        actions = [self._put_versioned(tombstone, current)]
+        actions += self._reindex(current, [], {}, None, hsa_id)
+        self._transact(actions)
+
+    def apply_provider(self, provider: CareProvider, version: int) -> None:
+        current = self._current_version(keys.provider_key(provider.hsa_id), version)
+        pk, sk = keys.provider_key(provider.hsa_id)
+        record = {
+            "pk": pk,
+            "sk": sk,
+            "hsa_id": provider.hsa_id,
+            "name": provider.name,
+            "organisation_number": provider.organisation_number,
+            "version": version,
+        }
+        self._transact([self._put_versioned(record, current)])
+
+    def remove_provider(self, hsa_id: str, version: int) -> None:
+        current = self._current_version(keys.provider_key(hsa_id), version)
+        pk, sk = keys.provider_key(hsa_id)
+        tombstone = {"pk": pk, "sk": sk, "hsa_id": hsa_id, "removed": True, "version": version}
+        self._transact([self._put_versioned(tombstone, current)])
+
+    # ---- internals --------------------------------------------------------------------------------------
+    def _current_version(self, key: tuple[str, str], version: int) -> dict[str, Any] | None:
+        current = self._get(key, consistent=True)
+        if current is not None and current["version"] >= version:
+            raise StaleChange
+        return current
+
+    def _put_versioned(self, record: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        """A Put that succeeds only if nobody wrote the object since we read it (optimistic locking)."""
+        put: dict[str, Any] = {"TableName": self._table, "Item": to_item(record)}
+        if current is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :read_version"
+            put["ExpressionAttributeValues"] = {":read_version": to_attr(current["version"])}
+        return {"Put": put}
+
+    def _reindex(
+        self,
+        current: dict[str, Any] | None,
+        new_keys: list[tuple[str, str]],
+        summary: dict[str, Any],
+        new_cell: str | None,
+        hsa_id: str,
+    ) -> list[dict[str, Any]]:
+        old_keys = {tuple(k) for k in (current or {}).get("index_keys", [])}
+        actions: list[dict[str, Any]] = [
+            {"Delete": {"TableName": self._table, "Key": self._key(k)}} for k in sorted(old_keys - set(new_keys))
+        ]
+        actions += [
+            {"Put": {"TableName": self._table, "Item": {**self._key(k), **to_item(summary)}}} for k in new_keys
+        ]
+        old_cell = (current or {}).get("cell")
+        if old_cell and old_cell != new_cell:
+            actions.append(self._cell_update(old_cell, hsa_id, None))
+        if new_cell:
+            actions.append(self._cell_update(new_cell, hsa_id, summary))
+        return actions
+
+    def _cell_update(self, cell: str, hsa_id: str, summary: dict[str, Any] | None) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(keys.cell_key(cell)),
+            "ExpressionAttributeNames": {"#unit": hsa_id},
+        }
+        if summary is None:
+            update["UpdateExpression"] = "REMOVE #unit"
+        else:
+            update["UpdateExpression"] = "SET #unit = :summary"
+            update["ExpressionAttributeValues"] = {":summary": to_attr(summary)}
+        return {"Update": update}
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        try:
+            self._db.transact_write_items(TransactItems=actions)
+        except Exception as error:
+            if error_code(error) == "TransactionCanceledException":
+                reasons = getattr(error, "response", {}).get("CancellationReasons", [])
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    raise ConcurrentChange("the object changed while this change was applied") from error
+            raise
+
+    def _get(self, key: tuple[str, str], *, consistent: bool = False) -> dict[str, Any] | None:
+        response = self._call(self._db.get_item, TableName=self._table, Key=self._key(key), ConsistentRead=consistent)
+        item: Item | None = response.get("Item")
+        return from_item(item) if item else None
+
+    @staticmethod
+    def _key(key: tuple[str, str] | list[str]) -> Item:
+        return {"pk": {"S": key[0]}, "sk": {"S": key[1]}}
+
+    @staticmethod
+    def _call(operation: Any, **params: Any) -> Any:
+        """Run a read; throttling and service faults become a 503 the caller can retry."""
+        try:
+            return operation(**params)
+        except Exception as error:
+            if is_transient(error):
+                raise ServiceUnavailable("The directory is busy; try again shortly") from error
+            raise
+
+
+class ConcurrentChange(Exception):  # noqa: N818
+    """Another writer changed the object between our read and write; the message is retried."""

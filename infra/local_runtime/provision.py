@@ -1,0 +1,116 @@
+"""Creates the template's tables and queues in moto and resolves each function's environment against them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from local_runtime.template import PSEUDO_PARAMETERS, Template, resolve
+
+REGION = PSEUDO_PARAMETERS["AWS::Region"]
+ACCOUNT = PSEUDO_PARAMETERS["AWS::AccountId"]
+STACK = PSEUDO_PARAMETERS["AWS::StackName"]
+
+# Table properties moto understands and the local runtime keeps; encryption and PITR are the cloud's business.
+_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification")
+
+
+@dataclass
+class Deployment:
+    """Physical names of what was created, by logical id, and the session that reaches them."""
+
+    template: Template
+    session: boto3.session.Session
+    refs: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def lookup(self, logical_id: str, attribute: str | None) -> Any:
+        if attribute is None:
+            if logical_id not in self.refs:
+                raise KeyError(f"{logical_id} is not provisioned locally")
+            return self.refs[logical_id]
+        if (logical_id, attribute) not in self.attributes:
+            raise KeyError(f"{logical_id}.{attribute} is not provisioned locally")
+        return self.attributes[(logical_id, attribute)]
+
+    def resolve(self, value: Any) -> Any:
+        return resolve(value, self.lookup, self.template.parameters)
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        fn = self.template.functions[logical_id]
+        return {k: str(v) for k, v in self.resolve(fn.environment).items()}
+
+
+def physical_name(logical_id: str) -> str:
+    return f"{STACK}-{logical_id}"
+
+
+def provision(template: Template, session: boto3.session.Session) -> Deployment:
+    deployment = Deployment(template, session)
+    _provision_kms_keys(deployment)
+    _provision_tables(deployment)
+    _provision_queues(deployment)
+    for logical_id in template.functions:
+        name = physical_name(logical_id)
+        deployment.refs[logical_id] = name
+        deployment.attributes[(logical_id, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    for logical_id, resource in template.resources.items():
+        deployment.refs.setdefault(logical_id, physical_name(logical_id))
+        if resource["Type"] == "AWS::Logs::LogGroup":
+            deployment.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{logical_id}"
+    return deployment
+
+
+def _provision_kms_keys(deployment: Deployment) -> None:
+    kms = deployment.session.client("kms")
+    for logical_id in deployment.template.of_type("AWS::KMS::Key"):
+        key = kms.create_key(Description=f"local {logical_id}")["KeyMetadata"]
+        deployment.refs[logical_id] = key["KeyId"]
+        deployment.attributes[(logical_id, "Arn")] = key["Arn"]
+
+
+def _provision_tables(deployment: Deployment) -> None:
+    dynamodb = deployment.session.client("dynamodb")
+    for logical_id, props in deployment.template.of_type("AWS::DynamoDB::Table").items():
+        name = physical_name(logical_id)
+        params: dict[str, Any] = {k: props[k] for k in _TABLE_KEYS if k in props}
+        dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **params)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        description = dynamodb.describe_table(TableName=name)["Table"]
+        deployment.refs[logical_id] = name
+        deployment.attributes[(logical_id, "Arn")] = description["TableArn"]
+        if "LatestStreamArn" in description:
+            deployment.attributes[(logical_id, "StreamArn")] = description["LatestStreamArn"]
+
+
+def _provision_queues(deployment: Deployment) -> None:
+    """Queues are created dead-letter queues first, so redrive policies can name them."""
+    sqs = deployment.session.client("sqs")
+    queues = deployment.template.of_type("AWS::SQS::Queue")
+    ordered = sorted(queues, key=lambda lid: "RedrivePolicy" in queues[lid])
+    for logical_id in ordered:
+        props = queues[logical_id]
+        fifo = bool(props.get("FifoQueue"))
+        name = physical_name(logical_id) + (".fifo" if fifo else "")
+        attributes = {
+            key: str(props[prop]).lower() if isinstance(props[prop], bool) else str(props[prop])
+            for prop, key in (
+                ("VisibilityTimeout", "VisibilityTimeout"),
+                ("MessageRetentionPeriod", "MessageRetentionPeriod"),
+                ("DelaySeconds", "DelaySeconds"),
+                ("FifoQueue", "FifoQueue"),
+                ("ContentBasedDeduplication", "ContentBasedDeduplication"),
+            )
+            if prop in props
+        }
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(deployment.resolve(props["RedrivePolicy"]))
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        deployment.refs[logical_id] = url
+        deployment.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        deployment.attributes[(logical_id, "QueueName")] = name

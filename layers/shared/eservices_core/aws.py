@@ -1,0 +1,78 @@
+"""AWS clients, created on first use and shared within the process; never at import.
+
+boto3 itself is imported on first use too, so a module that only declares a dependency on a client costs
+nothing at cold start until a request needs it. Tests and the local runtime reach the emulator through
+`AWS_ENDPOINT_URL`, which boto3 honours without code changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+# Called with each new client; benchmarks and tests use it to count round trips through botocore's events.
+client_hooks: list[Callable[[Any], None]] = []
+
+
+def _client(service: str) -> Any:
+    with _lock:
+        client = _clients.get(service)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+            client = _clients[service] = boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+            for hook in client_hooks:
+                hook(client)
+        return client
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests switch endpoints and credentials between cases)."""
+    with _lock:
+        _clients.clear()
+
+
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, or None for any other exception."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether an AWS error is worth retrying later (throttling, conflicts, service faults)."""
+    code = error_code(error)
+    return code in THROTTLING_CODES or error.__class__.__name__ in {"EndpointConnectionError", "ReadTimeoutError"}

@@ -1,0 +1,41 @@
+"""Configuration comes only from the environment variables the template sets, read here, failing loudly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from eservices_core.errors import ConfigurationError
+
+# The local runtime runs many functions in one process; each invocation sees its own function's variables.
+_function_environment: ContextVar[Mapping[str, str] | None] = ContextVar("function_environment", default=None)
+
+
+@contextmanager
+def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Within this block (this thread or task only), settings come from `variables` before os.environ."""
+    token = _function_environment.set(variables)
+    try:
+        yield
+    finally:
+        _function_environment.reset(token)
+
+
+def require(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The value of setting `name`; a missing or empty value is a deployment error, never a default."""
+    if environ is None:
+        environ = _function_environment.get() or os.environ
+    value = environ.get(name, "")
+    if not value.strip():
+        raise ConfigurationError(f"environment variable {name} is not set; the template must define it")
+    return value
+
+
+def require_int(name: str, environ: Mapping[str, str] | None = None) -> int:
+    raw = require(name, environ)
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from None

@@ -1,0 +1,46 @@
+"""Fixtures: every test that touches AWS gets a fresh moto account built from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+# Fake credentials for moto, set before any client exists; nothing may reach real AWS.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-north-1",
+        "AWS_REGION": "eu-north-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def template():
+    from local_runtime.template import Template
+
+    return Template()
+
+
+@pytest.fixture
+def stack(template) -> Iterator["Stack"]:  # noqa: F821
+    from eservices_core import wiring
+    from moto import mock_aws
+
+    from local_runtime.provision import provision
+    from tests.support.aws import Stack
+
+    with mock_aws():
+        wiring.reset()
+        yield Stack(provision(template, boto3.session.Session()))
+    wiring.reset()

@@ -1,0 +1,87 @@
+"""A moto account with the template's resources, and handlers invoked as Lambda would with their own env."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from eservices_core import aws, wiring
+from eservices_core.config import function_environment
+
+from local_runtime.provision import Deployment
+from tests.support.events import LambdaContext
+
+
+@dataclass
+class Stack:
+    deployment: Deployment
+
+    @property
+    def session(self) -> boto3.session.Session:
+        return self.deployment.session
+
+    def ref(self, logical_id: str) -> Any:
+        return self.deployment.lookup(logical_id, None)
+
+    def arn(self, logical_id: str) -> str:
+        return str(self.deployment.lookup(logical_id, "Arn"))
+
+    def invoke(self, function_logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Call the function's real handler with exactly its template environment."""
+        fn = self.deployment.template.functions[function_logical_id]
+        module_name, handler_name = fn.handler.rsplit(".", 1)
+        handler = getattr(importlib.import_module(module_name), handler_name)
+        with function_environment(self.deployment.function_environment(function_logical_id)):
+            wiring.reset()
+            try:
+                result: dict[str, Any] = handler(event, LambdaContext(function_name=function_logical_id))
+            finally:
+                wiring.reset()
+        return result
+
+    def drain(self, queue_logical_id: str, max_messages: int = 100) -> list[dict[str, Any]]:
+        """Receive (and delete) what is on a queue, with message attributes."""
+        sqs = self.session.client("sqs")
+        url = self.ref(queue_logical_id)
+        messages: list[dict[str, Any]] = []
+        while len(messages) < max_messages:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                      WaitTimeSeconds=0).get("Messages", [])
+            if not got:
+                break
+            for m in got:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                m["Json"] = _maybe_json(m["Body"])
+            messages.extend(got)
+        return messages
+
+
+def _maybe_json(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+@contextmanager
+def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
+    """Record every API call (one round trip each) that handlers' `service` clients make, via botocore events."""
+    calls: list[str] = []
+
+    def before_call(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    def hook(client: Any) -> None:
+        if client.meta.service_model.service_name == service:
+            client.meta.events.register(f"before-call.{service}", before_call)
+
+    aws.client_hooks.append(hook)
+    try:
+        yield calls
+    finally:
+        aws.client_hooks.remove(hook)
