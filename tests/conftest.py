@@ -25,6 +25,13 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _moto_behaves_like_dynamodb() -> None:
+    from local_runtime import moto_patches
+
+    moto_patches.install()
+
+
 @pytest.fixture(scope="session")
 def template():
     from local_runtime.template import Template
@@ -32,8 +39,7 @@ def template():
     return Template()
 
 
-@pytest.fixture
-def stack(template) -> Iterator["Stack"]:  # noqa: F821
+def _stack(template):
     from eservices_core import wiring
     from moto import mock_aws
 
@@ -44,3 +50,15 @@ def stack(template) -> Iterator["Stack"]:  # noqa: F821
         wiring.reset()
         yield Stack(provision(template, boto3.session.Session()))
     wiring.reset()
+
+
+@pytest.fixture
+def stack(template) -> Iterator["Stack"]:  # noqa: F821
+    """A fresh moto account with the template's resources."""
+    yield from _stack(template)
+
+
+@pytest.fixture(scope="module")
+def module_stack(template) -> Iterator["Stack"]:  # noqa: F821
+    """One account for a module whose tests only read (fill it once, in a module fixture)."""
+    yield from _stack(template)

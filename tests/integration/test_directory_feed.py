@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_runtime.generate import catalogue, feed_message
-from tests.integration.directory_helpers import feed, read, search
+from tests.integration.directory_helpers import feed, read, search, search_all
 from tests.support.events import json_body
 
 CAT = catalogue(6, seed=7)
@@ -178,3 +178,9 @@ def test_providers_are_updated_and_removed(stack):
 
     feed(stack, feed_message("care_provider.removed", PROVIDER["hsa_id"], seconds=3))
     assert json_body(read(stack, u["hsa_id"]))["care_provider"]["name"] is None
+
+
+def test_a_unit_whose_name_matches_twice_is_listed_once(stack):
+    [u] = catalogue(1, seed=3).units
+    feed(stack, feed_message("care_unit.upserted", u | {"name": "Solberga Solgläntan Solvik", "active": True}))
+    assert [i["id"] for i in search_all(stack, {"q": "sol", "limit": "1"})] == [u["hsa_id"]]

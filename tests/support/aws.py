@@ -85,3 +85,22 @@ def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
         yield calls
     finally:
         aws.client_hooks.remove(hook)
+
+
+@contextmanager
+def fail_calls(service: str, code: str) -> Iterator[None]:
+    """Make every call of handlers' `service` clients fail with AWS error `code` (fault injection)."""
+    from botocore.exceptions import ClientError
+
+    def before_call(model: Any, **_: Any) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
+
+    def hook(client: Any) -> None:
+        if client.meta.service_model.service_name == service:
+            client.meta.events.register(f"before-call.{service}", before_call)
+
+    aws.client_hooks.append(hook)
+    try:
+        yield
+    finally:
+        aws.client_hooks.remove(hook)

@@ -1,0 +1,92 @@
+"""Corrections to moto that make it behave like DynamoDB where the platform depends on it.
+
+moto 5.2 backs up every table a TransactWriteItems touches with a deep copy before applying it, so each
+transaction costs time proportional to the table (feeding 12,000 care units took hours). DynamoDB's
+semantics are simpler: every condition is evaluated against the state before the transaction, then all
+writes apply or none. This replacement does exactly that and snapshots only the items it touches.
+moto is pinned to 5.2.x for this and for the Lambda patch point; tests/unit/test_moto_patches.py guards it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _installed = True
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    targets: set[tuple[str, str]] = set()
+    plan: list[tuple[str, dict[str, Any], dict[str, Any], Any]] = []
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError("Unsupported transaction operation")
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        target = (op["TableName"], str(sorted(key.items())))
+        if target in targets:
+            raise MultipleTransactionsException()
+        targets.add(target)
+        current = self.get_item(op["TableName"], key)
+        condition = op.get("ConditionExpression")
+        if condition is not None:
+            check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+            if not check.expr(current):
+                old = current.to_json()["Attributes"] if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+                errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+                continue
+        errors.append((None, None, None))
+        plan.append((op_type, op, key, copy.deepcopy(current)))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+
+    applied: list[tuple[dict[str, Any], dict[str, Any], Any]] = []
+    try:
+        for op_type, op, key, before in plan:
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(op["TableName"], op["Item"])
+            elif op_type == "Delete":
+                self.delete_item(op["TableName"], key)
+            elif op_type == "Update":
+                self.update_item(
+                    op["TableName"], key, update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names, expression_attribute_values=values,
+                )
+            applied.append((op, key, before))
+    except Exception:
+        for op, key, before in reversed(applied):
+            if before is None:
+                self.delete_item(op["TableName"], key)
+            else:
+                self.put_item(op["TableName"], before.to_json()["Attributes"])
+        raise
