@@ -4,7 +4,12 @@ moto 5.2 backs up every table a TransactWriteItems touches with a deep copy befo
 transaction costs time proportional to the table (feeding 12,000 care units took hours). DynamoDB's
 semantics are simpler: every condition is evaluated against the state before the transaction, then all
 writes apply or none. This replacement does exactly that and snapshots only the items it touches.
-moto is pinned to 5.2.x for this and for the Lambda patch point; tests/unit/test_moto_patches.py guards it.
+
+moto's SQS also recomputes every queue attribute (walking all messages) for each message it receives, to
+read the retention period: receiving from a queue of n messages cost O(n) per message. The replacement reads
+the one attribute it needs.
+
+moto is pinned to 5.2.x for these and for the Lambda patch point; tests/unit/test_moto_patches.py guards them.
 """
 
 from __future__ import annotations
@@ -20,9 +25,18 @@ def install() -> None:
     if _installed:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.sqs.models import SQSBackend
 
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _is_retained  # type: ignore[method-assign]
     _installed = True
+
+
+def _is_retained(self: Any, queue_name: str, message: Any) -> bool:
+    from moto.core.utils import unix_time
+
+    retention = int(self.get_queue(queue_name).message_retention_period)
+    return bool(retention + message.sent_timestamp / 1000 > unix_time())
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:

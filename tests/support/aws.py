@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from eservices_core import aws, wiring
+from eservices_core import aws
 from eservices_core.config import function_environment
 
+from local_runtime.poller import SqsEventSource
 from local_runtime.provision import Deployment
 from tests.support.events import LambdaContext
 
@@ -32,17 +33,32 @@ class Stack:
         return str(self.deployment.lookup(logical_id, "Arn"))
 
     def invoke(self, function_logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        """Call the function's real handler with exactly its template environment."""
+        """Call the function's real handler with exactly its template environment.
+
+        Like a warm Lambda container, what the function built on first use is kept between invocations.
+        """
         fn = self.deployment.template.functions[function_logical_id]
         module_name, handler_name = fn.handler.rsplit(".", 1)
         handler = getattr(importlib.import_module(module_name), handler_name)
         with function_environment(self.deployment.function_environment(function_logical_id)):
-            wiring.reset()
-            try:
-                result: dict[str, Any] = handler(event, LambdaContext(function_name=function_logical_id))
-            finally:
-                wiring.reset()
+            result: dict[str, Any] = handler(event, LambdaContext(function_name=function_logical_id))
         return result
+
+    def event_source(self, function_logical_id: str) -> SqsEventSource:
+        """The function's SQS event source from the template, polled in-process."""
+        [(queue_ref, props)] = [
+            (p["Queue"], p) for fn, p in self.deployment.template.sqs_event_sources() if fn == function_logical_id
+        ]
+        arn = self.deployment.resolve(queue_ref)
+        url = self.session.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
+        return SqsEventSource(
+            sqs=self.session.client("sqs"),
+            queue_url=url,
+            queue_arn=arn,
+            batch_size=int(props.get("BatchSize", 10)),
+            invoke=lambda event: self.invoke(function_logical_id, event),
+            report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        )
 
     def drain(self, queue_logical_id: str, max_messages: int = 100) -> list[dict[str, Any]]:
         """Receive (and delete) what is on a queue, with message attributes."""
@@ -69,6 +85,28 @@ def _maybe_json(body: str) -> Any:
 
 
 @contextmanager
+def _on_every_client(service: str, handler: Any) -> Iterator[None]:
+    """Register a botocore `before-call` handler on the handlers' `service` clients, existing and new."""
+    event = f"before-call.{service}"
+    attached: list[Any] = []
+
+    def attach(client: Any) -> None:
+        if client.meta.service_model.service_name == service:
+            client.meta.events.register(event, handler)
+            attached.append(client)
+
+    for client in aws.current_clients():
+        attach(client)
+    aws.client_hooks.append(attach)
+    try:
+        yield
+    finally:
+        aws.client_hooks.remove(attach)
+        for client in attached:
+            client.meta.events.unregister(event, handler)
+
+
+@contextmanager
 def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
     """Record every API call (one round trip each) that handlers' `service` clients make, via botocore events."""
     calls: list[str] = []
@@ -76,15 +114,8 @@ def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
     def before_call(model: Any, **_: Any) -> None:
         calls.append(model.name)
 
-    def hook(client: Any) -> None:
-        if client.meta.service_model.service_name == service:
-            client.meta.events.register(f"before-call.{service}", before_call)
-
-    aws.client_hooks.append(hook)
-    try:
+    with _on_every_client(service, before_call):
         yield calls
-    finally:
-        aws.client_hooks.remove(hook)
 
 
 @contextmanager
@@ -95,12 +126,5 @@ def fail_calls(service: str, code: str) -> Iterator[None]:
     def before_call(model: Any, **_: Any) -> None:
         raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
 
-    def hook(client: Any) -> None:
-        if client.meta.service_model.service_name == service:
-            client.meta.events.register(f"before-call.{service}", before_call)
-
-    aws.client_hooks.append(hook)
-    try:
+    with _on_every_client(service, before_call):
         yield
-    finally:
-        aws.client_hooks.remove(hook)

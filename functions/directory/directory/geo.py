@@ -46,12 +46,15 @@ def cells_covering(lat: float, lon: float, radius_km: float) -> list[str]:
     dlat = radius_km / KM_PER_DEGREE_LAT
     lat_min, lat_max = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
     widest = max(abs(lat_min), abs(lat_max))
-    cos_lat = math.cos(math.radians(min(widest, 89.9)))
-    dlon = min(radius_km / (KM_PER_DEGREE_LAT * cos_lat), 180.0)
+    lon_count = 1 << _LON_BITS
+    # A circle that reaches a pole spans every longitude; so does a box (nearly) as wide as the globe.
+    dlon = 180.0 if widest >= 90.0 else radius_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(widest)))
     lat0, lon0 = _cell_indices(lat_min, _wrap(lon - dlon))
     lat1, lon1 = _cell_indices(lat_max, _wrap(lon + dlon))
-    lon_count = 1 << _LON_BITS
-    lon_span = (lon1 - lon0) % lon_count
+    if 2 * dlon >= 360.0 - CELL_LON_DEGREES:
+        lon0, lon_span = 0, lon_count - 1
+    else:
+        lon_span = (lon1 - lon0) % lon_count
     return [
         _encode_indices(la, (lon0 + step) % lon_count)
         for la in range(lat0, lat1 + 1)

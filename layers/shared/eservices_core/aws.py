@@ -45,6 +45,11 @@ def sqs() -> SQSClient:
     return client
 
 
+def current_clients() -> list[Any]:
+    with _lock:
+        return list(_clients.values())
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     with _lock:

@@ -15,7 +15,7 @@ _function_environment: ContextVar[Mapping[str, str] | None] = ContextVar("functi
 
 @contextmanager
 def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """Within this block (this thread or task only), settings come from `variables` before os.environ."""
+    """Within this block (this thread or task only), settings come from `variables` instead of os.environ."""
     token = _function_environment.set(variables)
     try:
         yield

@@ -79,8 +79,9 @@ class PersonalIdentity:
 def parse_personal_identity(text: str, *, today: date) -> PersonalIdentity:
     """Parse `YYMMDD-NNNC`, `YYMMDD+NNNC`, `YYMMDDNNNC`, `YYYYMMDDNNNC` or `YYYYMMDD-NNNC`.
 
-    With ten digits the century is the one that makes the person younger than 100 on `today`
-    (`+` marks 100 or older). Raises `InvalidInput` naming the field `personnummer`.
+    With ten digits and `-` (or no separator) the birth date is the latest one on or before `today`. `+` is
+    used from the year the person turns 100 (rule 1), before or after the birthday: the birth year is then
+    100 years before the latest year ending in YY. Raises `InvalidInput` naming the field `personnummer`.
     """
     match = _PERSONAL.match(text.strip()) if isinstance(text, str) else None
     if match is None:
@@ -116,10 +117,13 @@ def is_valid_personal_identity(text: str, *, today: date) -> bool:
 
 
 def _year_from_two_digits(yy: int, mm: int, dd: int, *, plus: bool, today: date) -> int:
-    year = today.year - (today.year - yy) % 100
+    year = today.year - (today.year - yy) % 100  # the latest year ending in `yy`, not after this year
+    if plus:
+        # Rule 1: '+' from the year the person turns 100, so also before the birthday in that year.
+        return year - 100
     if (mm, dd) > (today.month, today.day) and year == today.year:
         year -= 100
-    return year - 100 if plus else year
+    return year
 
 
 def _invalid(reason: str) -> InvalidInput:

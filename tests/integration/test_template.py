@@ -1,0 +1,100 @@
+"""template.yaml is the single description of the system: it must lint, and code and template must agree."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import pytest
+
+from local_runtime.template import REPO_ROOT, Template
+
+TEMPLATE = Template()
+
+
+def test_cfn_lint_passes_on_the_template():
+    from cfnlint.api import lint_file
+
+    assert [str(match) for match in lint_file(REPO_ROOT / "template.yaml")] == []
+
+
+@pytest.mark.parametrize("fn", TEMPLATE.functions.values(), ids=lambda f: f.logical_id)
+def test_every_function_handler_exists_in_its_code_uri(fn):
+    module_name, attribute = fn.handler.rsplit(".", 1)
+    module_file = fn.code_uri / (module_name.replace(".", "/") + ".py")
+    assert module_file.is_file(), f"{fn.logical_id}: {module_file} is missing"
+    assert callable(getattr(importlib.import_module(module_name), attribute))
+
+
+def _normalise(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+@pytest.mark.parametrize(
+    "fn", [f for f in TEMPLATE.functions.values() if any(e["Type"] == "HttpApi" for e in f.events.values())],
+    ids=lambda f: f.logical_id,
+)
+def test_the_template_exposes_exactly_the_routes_the_code_serves(fn):
+    app = importlib.import_module(fn.handler.rsplit(".", 1)[0]).app
+    served = {(r.method, _normalise(r.openapi_path)) for r in app._static_routes + app._dynamic_routes}
+    exposed = {(m, _normalise(p)) for m, p, owner, _ in TEMPLATE.http_routes() if owner == fn.logical_id}
+    assert served == exposed
+
+
+def _statements(fn):
+    for policy in fn.properties.get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            yield from policy["Statement"]
+
+
+@pytest.mark.parametrize("fn", TEMPLATE.functions.values(), ids=lambda f: f.logical_id)
+def test_function_policies_name_their_actions_and_resources_without_wildcards(fn):
+    statements = list(_statements(fn))
+    assert statements, f"{fn.logical_id} has no policy statements of its own"
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in a for a in actions), statement
+        assert statement["Resource"] != "*" and "*" not in str(statement["Resource"]), statement
+
+
+def test_every_queue_with_a_consumer_has_a_dead_letter_queue_and_reports_partial_failures():
+    queues = TEMPLATE.of_type("AWS::SQS::Queue")
+    for fn, props in TEMPLATE.sqs_event_sources():
+        queue_id = props["Queue"]["Fn::GetAtt"][0]
+        assert "RedrivePolicy" in queues[queue_id], f"{queue_id} consumed by {fn} has no DLQ"
+        assert props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], fn
+
+
+def test_tables_and_queues_are_encrypted_with_the_customer_managed_key():
+    for name, props in TEMPLATE.of_type("AWS::DynamoDB::Table").items():
+        assert props["SSESpecification"]["KMSMasterKeyId"] == {"Ref": "DataKey"}, name
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+    for name, props in TEMPLATE.of_type("AWS::SQS::Queue").items():
+        assert props["KmsMasterKeyId"] == {"Ref": "DataKey"}, name
+
+
+def test_functions_run_python_3_13_on_arm64_with_json_logs():
+    function_globals = TEMPLATE.data["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_every_function_has_a_log_group_with_retention():
+    groups = TEMPLATE.of_type("AWS::Logs::LogGroup").values()
+    named = {g["LogGroupName"]["Fn::Sub"] for g in groups if "LogGroupName" in g}
+    for fn in TEMPLATE.functions:
+        assert f"/aws/lambda/${{{fn}}}" in named, fn
+    assert all("RetentionInDays" in g for g in groups)
+
+
+def test_the_layer_requirements_are_the_locked_runtime_group():
+    """layers/shared/requirements.txt is exported from uv.lock by `make lock`; it must not drift by hand."""
+    import tomllib
+
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"] if "version" in p}
+    pins = [line.split("==") for line in (REPO_ROOT / "layers/shared/requirements.txt").read_text().split()]
+    assert pins
+    for name, version in pins:
+        assert locked[name] == version, name
