@@ -11,6 +11,7 @@ SAM_VENV := .venv-sam
 BIN      := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help run test test-fast lint build bench lock clean
 help: ## list the targets
@@ -29,10 +30,10 @@ run: $(VENV)/.synced ## run the whole platform locally with demo data (PORT, AWS
 	$(BIN)/python -m local_runtime
 
 test: $(VENV)/.synced ## run every test (unit, integration, e2e)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.synced ## the tests without the national-scale feed
-	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
 	$(BIN)/ruff check .

@@ -40,9 +40,9 @@ def template():
 
 
 def _stack(template):
-    from eservices_core import wiring
     from moto import mock_aws
 
+    from eservices_core import wiring
     from local_runtime.provision import provision
     from tests.support.aws import Stack
 
@@ -53,12 +53,12 @@ def _stack(template):
 
 
 @pytest.fixture
-def stack(template) -> Iterator["Stack"]:  # noqa: F821
+def stack(template) -> Iterator[Stack]:  # noqa: F821
     """A fresh moto account with the template's resources."""
     yield from _stack(template)
 
 
 @pytest.fixture(scope="module")
-def module_stack(template) -> Iterator["Stack"]:  # noqa: F821
+def module_stack(template) -> Iterator[Stack]:  # noqa: F821
     """One account for a module whose tests only read (fill it once, in a module fixture)."""
     yield from _stack(template)

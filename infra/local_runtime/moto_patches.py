@@ -9,15 +9,20 @@ moto's SQS also recomputes every queue attribute (walking all messages) for each
 read the retention period: receiving from a queue of n messages cost O(n) per message. The replacement reads
 the one attribute it needs.
 
+moto's Query on a table (not an index) sorts every item of the table to find one partition; the replacement
+hands it just that partition, so a query costs what it costs in DynamoDB: the size of what it reads.
+
 moto is pinned to 5.2.x for these and for the Lambda patch point; tests/unit/test_moto_patches.py guards them.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 _installed = False
+_query_scope = threading.local()
 
 
 def install() -> None:
@@ -25,11 +30,37 @@ def install() -> None:
     if _installed:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
     from moto.sqs.models import SQSBackend
 
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _is_retained  # type: ignore[method-assign]
+    _patch_partition_query(Table)
     _installed = True
+
+
+def _patch_partition_query(table_class: Any) -> None:
+    every_item, query = table_class.all_items, table_class.query
+
+    def all_items(self: Any) -> list[Any]:
+        scope = getattr(_query_scope, "partition", None)
+        if scope is not None and scope[0] is self:
+            return list(scope[1])
+        return list(every_item(self))
+
+    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name is not None or hash_key is None or not self.range_key_attr:
+            return query(self, hash_key, *args, **kwargs)
+        partition = self.items[hash_key].values() if hash_key in self.items else []
+        _query_scope.partition = (self, partition)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _query_scope.partition = None
+
+    table_class.all_items = all_items
+    table_class.query = partition_query
 
 
 def _is_retained(self: Any, queue_name: str, message: Any) -> bool:
@@ -73,9 +104,15 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         current = self.get_item(op["TableName"], key)
         condition = op.get("ConditionExpression")
         if condition is not None:
-            check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+            check = get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            )
             if not check.expr(current):
-                old = current.to_json()["Attributes"] if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+                old = (
+                    current.to_json()["Attributes"]
+                    if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                    else None
+                )
                 errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
                 continue
         errors.append((None, None, None))
@@ -93,8 +130,11 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                 self.delete_item(op["TableName"], key)
             elif op_type == "Update":
                 self.update_item(
-                    op["TableName"], key, update_expression=op["UpdateExpression"],
-                    expression_attribute_names=names, expression_attribute_values=values,
+                    op["TableName"],
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
                 )
             applied.append((op, key, before))
     except Exception:

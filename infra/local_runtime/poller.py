@@ -42,7 +42,10 @@ class SqsEventSource:
         for start in range(0, len(done), 10):
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + 10])
+                ],
             )
         return len(messages)
 
@@ -96,7 +99,9 @@ def send_all(sqs: Any, queue_url: str, bodies: list[dict[str, Any]]) -> None:
         chunk = bodies[start : start + 10]
         result = sqs.send_message_batch(
             QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "MessageBody": json.dumps(b, ensure_ascii=False)} for i, b in enumerate(chunk)],
+            Entries=[
+                {"Id": str(i), "MessageBody": json.dumps(b, ensure_ascii=False)} for i, b in enumerate(chunk)
+            ],
         )
         if result.get("Failed"):
             raise RuntimeError(f"SQS refused messages: {result['Failed']}")

@@ -15,7 +15,13 @@ ACCOUNT = PSEUDO_PARAMETERS["AWS::AccountId"]
 STACK = PSEUDO_PARAMETERS["AWS::StackName"]
 
 # Table properties moto understands and the local runtime keeps; encryption and PITR are the cloud's business.
-_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification")
+_TABLE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+)
 
 
 @dataclass
@@ -60,7 +66,9 @@ def provision(template: Template, session: boto3.session.Session) -> Deployment:
     for logical_id, resource in template.resources.items():
         deployment.refs.setdefault(logical_id, physical_name(logical_id))
         if resource["Type"] == "AWS::Logs::LogGroup":
-            deployment.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{logical_id}"
+            deployment.attributes[(logical_id, "Arn")] = (
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{logical_id}"
+            )
     return deployment
 
 
@@ -97,7 +105,7 @@ def _provision_queues(deployment: Deployment) -> None:
         props = queues[logical_id]
         fifo = bool(props.get("FifoQueue"))
         name = physical_name(logical_id) + (".fifo" if fifo else "")
-        attributes = {
+        attributes: dict[Any, str] = {
             key: str(props[prop]).lower() if isinstance(props[prop], bool) else str(props[prop])
             for prop, key in (
                 ("VisibilityTimeout", "VisibilityTimeout"),

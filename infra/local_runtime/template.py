@@ -57,7 +57,9 @@ class Function:
 
 
 class Template:
-    def __init__(self, data: dict[str, Any] | None = None, parameters: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, data: dict[str, Any] | None = None, parameters: Mapping[str, str] | None = None
+    ) -> None:
         self.data = data if data is not None else load()
         self.parameters = {
             name: str(spec.get("Default", "")) for name, spec in self.data.get("Parameters", {}).items()
@@ -124,7 +126,7 @@ def resolve(value: Any, lookup: Resolver, parameters: Mapping[str, str]) -> Any:
         return value
     if len(value) != 1:
         return {k: resolve(v, lookup, parameters) for k, v in value.items()}
-    (key, arg), = value.items()
+    ((key, arg),) = value.items()
     if key == "Ref":
         return _ref(arg, lookup, parameters)
     if key == "Fn::GetAtt":
@@ -144,7 +146,9 @@ def resolve(value: Any, lookup: Resolver, parameters: Mapping[str, str]) -> Any:
         separator, parts = arg
         return separator.join(str(p) for p in resolve(parts, lookup, parameters))
     if key.startswith("Fn::"):
-        raise NotImplementedError(f"the local runtime does not resolve {key}; extend infra/local_runtime/template.py")
+        raise NotImplementedError(
+            f"the local runtime does not resolve {key}; extend infra/local_runtime/template.py"
+        )
     return {key: resolve(arg, lookup, parameters)}
 
 

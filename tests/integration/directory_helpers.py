@@ -27,8 +27,12 @@ def search(stack: Stack, query: dict[str, str] | str) -> dict[str, Any]:
 def read(stack: Stack, clinic_id: str) -> dict[str, Any]:
     return stack.invoke(
         API,
-        http_event("GET", f"/v1/clinics/{clinic_id}", route_key="GET /v1/clinics/{clinicId}",
-                   path_parameters={"clinicId": clinic_id}),
+        http_event(
+            "GET",
+            f"/v1/clinics/{clinic_id}",
+            route_key="GET /v1/clinics/{clinicId}",
+            path_parameters={"clinicId": clinic_id},
+        ),
     )
 
 

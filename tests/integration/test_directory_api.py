@@ -7,8 +7,8 @@ import pytest
 from directory.geo import distance_km
 from directory.model import fold, search_terms
 from local_runtime.generate import catalogue, feed
-from tests.integration.directory_helpers import read, search, search_all
 from tests.integration.directory_helpers import feed as deliver
+from tests.integration.directory_helpers import read, search, search_all
 from tests.support.aws import count_calls, fail_calls
 from tests.support.events import json_body
 
@@ -42,9 +42,14 @@ def test_listing_without_filters_pages_through_every_active_unit_in_name_order(d
         ({"region": "12"}, lambda u: u["region_code"] == "12"),
         ({"municipality": "2321"}, lambda u: u["municipality"]["code"] == "2321"),
         ({"kind": "dental_care"}, lambda u: u["kind"] == "dental_care"),
-        ({"region": "01", "kind": "primary_care"}, lambda u: u["region_code"] == "01" and u["kind"] == "primary_care"),
-        ({"municipality": "1280", "kind": "primary_care"},
-         lambda u: u["municipality"]["code"] == "1280" and u["kind"] == "primary_care"),
+        (
+            {"region": "01", "kind": "primary_care"},
+            lambda u: u["region_code"] == "01" and u["kind"] == "primary_care",
+        ),
+        (
+            {"municipality": "1280", "kind": "primary_care"},
+            lambda u: u["municipality"]["code"] == "1280" and u["kind"] == "primary_care",
+        ),
     ],
     ids=["region", "municipality", "kind", "region+kind", "municipality+kind"],
 )
@@ -56,14 +61,18 @@ def test_facet_searches_return_exactly_the_matching_units(directory, query, expe
 
 def test_free_text_finds_names_by_word_prefix_with_or_without_swedish_letters(directory):
     def expected(*words):
-        return sorted(u["hsa_id"] for u in ACTIVE
-                      if all(any(t.startswith(w) for t in search_terms(u["name"])) for w in words))
+        return sorted(
+            u["hsa_id"]
+            for u in ACTIVE
+            if all(any(t.startswith(w) for t in search_terms(u["name"])) for w in words)
+        )
 
     dental_place = search_terms(next(u["name"] for u in ACTIVE if u["kind"] == "dental_care"))[1]
     assert sorted(ids(search_all(directory, {"q": "vårdcentral"}))) == expected("vardcentral")
     assert sorted(ids(search_all(directory, {"q": "VARDCENTRAL", "limit": "5"}))) == expected("vardcentral")
     assert sorted(ids(search_all(directory, {"q": f"tandv {dental_place[:4]}", "limit": "3"}))) == expected(
-        "tandv", dental_place[:4])
+        "tandv", dental_place[:4]
+    )
     assert sorted(ids(search_all(directory, {"q": "Öjevik"}))) == expected("ojevik")
     assert expected("vardcentral") and expected("tandv", dental_place[:4]) and expected("ojevik")
 
@@ -71,7 +80,9 @@ def test_free_text_finds_names_by_word_prefix_with_or_without_swedish_letters(di
 def test_free_text_combines_with_facets(directory):
     items = search_all(directory, {"q": "vårdcentral", "region": "12"})
     assert items and all(i["region"]["code"] == "12" and "Vårdcentral" in i["name"] for i in items)
-    assert len(items) == sum(1 for u in ACTIVE if u["region_code"] == "12" and u["name"].startswith("Vårdcentral"))
+    assert len(items) == sum(
+        1 for u in ACTIVE if u["region_code"] == "12" and u["name"].startswith("Vårdcentral")
+    )
 
 
 def test_near_returns_units_within_the_radius_nearest_first_with_the_distance(directory):
@@ -87,7 +98,9 @@ def test_near_returns_units_within_the_radius_nearest_first_with_the_distance(di
 
 
 def test_near_combines_with_text_and_kind(directory):
-    items = search_all(directory, {"near": "55.6050,13.0038", "radius_km": "50", "kind": "primary_care", "q": "vård"})
+    items = search_all(
+        directory, {"near": "55.6050,13.0038", "radius_km": "50", "kind": "primary_care", "q": "vård"}
+    )
     assert items and all(i["kind"] == "primary_care" and i["distance_km"] <= 50 for i in items)
     distances = [i["distance_km"] for i in items]
     assert distances == sorted(distances)
@@ -108,8 +121,14 @@ def test_responses_are_publicly_cacheable_json(directory):
 
 @pytest.mark.parametrize(
     "query",
-    [{}, {"region": "14"}, {"q": "vårdcentral"}, {"q": "tandvård ekskogen", "region": "01", "kind": "dental_care"},
-     {"near": "59.3293,18.0686", "radius_km": "50"}, {"near": "63.18,14.64", "q": "bvc"}],
+    [
+        {},
+        {"region": "14"},
+        {"q": "vårdcentral"},
+        {"q": "tandvård ekskogen", "region": "01", "kind": "dental_care"},
+        {"near": "59.3293,18.0686", "radius_km": "50"},
+        {"near": "63.18,14.64", "q": "bvc"},
+    ],
     ids=["all", "region", "text", "text+filters", "near", "near+text"],
 )
 def test_a_search_costs_at_most_two_dynamodb_round_trips(directory, query):

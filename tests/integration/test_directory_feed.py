@@ -28,7 +28,9 @@ def stored_items(stack):
 
 def test_a_unit_and_its_provider_are_published(stack):
     u = unit(name="Vårdcentralen Lindbacka")
-    result = feed(stack, feed_message("care_provider.upserted", PROVIDER), feed_message("care_unit.upserted", u))
+    result = feed(
+        stack, feed_message("care_provider.upserted", PROVIDER), feed_message("care_unit.upserted", u)
+    )
 
     assert result == {"batchItemFailures": []}
     response = read(stack, u["hsa_id"])
@@ -59,34 +61,60 @@ def test_an_older_change_arriving_late_is_ignored_and_a_duplicate_changes_nothin
 
 
 def test_a_change_of_name_region_and_place_reindexes_the_unit(stack):
-    u = unit(name="Tallmora Hälsocentral", region_code="01", municipality={"code": "0180", "name": "Stockholm"},
-             location={"lat": 59.33, "lon": 18.07})
-    moved = unit(name="Kvarnby Hälsocentral", region_code="12", municipality={"code": "1280", "name": "Malmö"},
-                 location={"lat": 55.60, "lon": 13.00})
-    feed(stack, feed_message("care_unit.upserted", u, seconds=1), feed_message("care_unit.upserted", moved, seconds=2))
+    u = unit(
+        name="Tallmora Hälsocentral",
+        region_code="01",
+        municipality={"code": "0180", "name": "Stockholm"},
+        location={"lat": 59.33, "lon": 18.07},
+    )
+    moved = unit(
+        name="Kvarnby Hälsocentral",
+        region_code="12",
+        municipality={"code": "1280", "name": "Malmö"},
+        location={"lat": 55.60, "lon": 13.00},
+    )
+    feed(
+        stack,
+        feed_message("care_unit.upserted", u, seconds=1),
+        feed_message("care_unit.upserted", moved, seconds=2),
+    )
 
     assert json_body(search(stack, {"q": "tallmora"}))["items"] == []
     assert json_body(search(stack, {"region": "01"}))["items"] == []
     assert json_body(search(stack, {"near": "59.33,18.07"}))["items"] == []
-    assert [i["id"] for i in json_body(search(stack, {"region": "12", "q": "kvarnby"}))["items"]] == [u["hsa_id"]]
+    assert [i["id"] for i in json_body(search(stack, {"region": "12", "q": "kvarnby"}))["items"]] == [
+        u["hsa_id"]
+    ]
     assert [i["id"] for i in json_body(search(stack, {"near": "55.60,13.00"}))["items"]] == [u["hsa_id"]]
     index_entries = [i for i in stored_items(stack) if not i["pk"]["S"].startswith(("UNIT#", "CELL#"))]
     assert {i["name"]["S"] for i in index_entries} == {"Kvarnby Hälsocentral"}
 
 
 def test_an_inactive_unit_leaves_search_but_can_still_be_read(stack):
-    feed(stack, feed_message("care_unit.upserted", unit(), seconds=1),
-         feed_message("care_unit.upserted", unit(active=False), seconds=2))
+    feed(
+        stack,
+        feed_message("care_unit.upserted", unit(), seconds=1),
+        feed_message("care_unit.upserted", unit(active=False), seconds=2),
+    )
 
     assert json_body(search(stack, {}))["items"] == []
-    assert json_body(search(stack, {"near": f"{unit()['location']['lat']},{unit()['location']['lon']}"}))["items"] == []
+    assert (
+        json_body(search(stack, {"near": f"{unit()['location']['lat']},{unit()['location']['lon']}"}))[
+            "items"
+        ]
+        == []
+    )
     assert json_body(read(stack, unit()["hsa_id"]))["active"] is False
 
 
 def test_a_removed_unit_is_gone_and_a_late_older_upsert_does_not_revive_it(stack):
     u = unit()
-    feed(stack, feed_message("care_unit.upserted", u, seconds=1), feed_message("care_unit.removed", u["hsa_id"], seconds=5),
-         feed_message("care_unit.upserted", u, seconds=3))
+    feed(
+        stack,
+        feed_message("care_unit.upserted", u, seconds=1),
+        feed_message("care_unit.removed", u["hsa_id"], seconds=5),
+        feed_message("care_unit.upserted", u, seconds=3),
+    )
 
     response = read(stack, u["hsa_id"])
     assert response["statusCode"] == 404
@@ -100,19 +128,50 @@ def test_a_removed_unit_is_gone_and_a_late_older_upsert_does_not_revive_it(stack
     ("body", "reason", "detail_mentions"),
     [
         ("{not json", "malformed-json", "Expecting"),
-        ({"message_id": "m1", "type": "care_unit.upserted", "changed_at": "2026-01-01T00:00:00Z"},
-         "contract-violation", "care_unit"),
-        (feed_message("care_unit.upserted", unit(location={"lat": 91, "lon": 18})), "contract-violation", "lat"),
+        (
+            {"message_id": "m1", "type": "care_unit.upserted", "changed_at": "2026-01-01T00:00:00Z"},
+            "contract-violation",
+            "care_unit",
+        ),
+        (
+            feed_message("care_unit.upserted", unit(location={"lat": 91, "lon": 18})),
+            "contract-violation",
+            "lat",
+        ),
         (feed_message("care_unit.upserted", unit(hsa_id="SE12-X")), "contract-violation", "hsa_id"),
         (feed_message("care_unit.upserted", unit(kind="spa")), "contract-violation", "kind"),
-        (feed_message("care_unit.upserted", unit(region_code="12", municipality={"code": "0180", "name": "Stockholm"})),
-         "domain-violation", "0180 is not in region 12"),
-        (feed_message("care_unit.upserted", unit(opening_hours=[{"day": "monday", "opens": "17:00", "closes": "08:00"}])),
-         "domain-violation", "close before they open"),
-        (feed_message("care_unit.removed", {"hsa_id": "SE2321000016-X"}) | {"hsa_id": "SE2321000016-X"},
-         "contract-violation", "care_unit"),
+        (
+            feed_message(
+                "care_unit.upserted",
+                unit(region_code="12", municipality={"code": "0180", "name": "Stockholm"}),
+            ),
+            "domain-violation",
+            "0180 is not in region 12",
+        ),
+        (
+            feed_message(
+                "care_unit.upserted",
+                unit(opening_hours=[{"day": "monday", "opens": "17:00", "closes": "08:00"}]),
+            ),
+            "domain-violation",
+            "close before they open",
+        ),
+        (
+            feed_message("care_unit.removed", {"hsa_id": "SE2321000016-X"}) | {"hsa_id": "SE2321000016-X"},
+            "contract-violation",
+            "care_unit",
+        ),
     ],
-    ids=["not-json", "missing-unit", "latitude", "hsa-id", "kind", "municipality-outside-region", "hours", "mixed"],
+    ids=[
+        "not-json",
+        "missing-unit",
+        "latitude",
+        "hsa-id",
+        "kind",
+        "municipality-outside-region",
+        "hours",
+        "mixed",
+    ],
 )
 def test_a_message_that_can_never_apply_goes_to_the_dlq_with_its_reason_and_changes_nothing(
     stack, body, reason, detail_mentions
@@ -130,8 +189,10 @@ def test_a_message_that_can_never_apply_goes_to_the_dlq_with_its_reason_and_chan
 
 
 def test_good_messages_in_a_batch_apply_while_the_poison_one_is_dead_lettered(stack):
-    good = [feed_message("care_unit.upserted", unit(hsa_id=u["hsa_id"], name=f"Solvik {n}"))
-            for n, u in enumerate(CAT.units[:3])]
+    good = [
+        feed_message("care_unit.upserted", unit(hsa_id=u["hsa_id"], name=f"Solvik {n}"))
+        for n, u in enumerate(CAT.units[:3])
+    ]
     result = feed(stack, good[0], "garbage", good[1], good[2])
 
     assert result == {"batchItemFailures": []}
@@ -143,8 +204,10 @@ def test_a_throttled_write_is_reported_as_a_batch_failure_and_nothing_half_appli
     from directory.store import DirectoryStore
 
     def throttled(self, actions):
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "TransactWriteItems")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+            "TransactWriteItems",
+        )
 
     monkeypatch.setattr(DirectoryStore, "_transact", throttled)
     u = unit()
@@ -172,8 +235,12 @@ def test_after_max_receives_a_failing_message_is_redriven_to_the_dlq(stack):
 def test_providers_are_updated_and_removed(stack):
     u = unit()
     renamed = PROVIDER | {"name": "Nytt Vårdbolag (fiktiv)"}
-    feed(stack, feed_message("care_unit.upserted", u), feed_message("care_provider.upserted", PROVIDER, seconds=1),
-         feed_message("care_provider.upserted", renamed, seconds=2))
+    feed(
+        stack,
+        feed_message("care_unit.upserted", u),
+        feed_message("care_provider.upserted", PROVIDER, seconds=1),
+        feed_message("care_provider.upserted", renamed, seconds=2),
+    )
     assert json_body(read(stack, u["hsa_id"]))["care_provider"]["name"] == "Nytt Vårdbolag (fiktiv)"
 
     feed(stack, feed_message("care_provider.removed", PROVIDER["hsa_id"], seconds=3))
@@ -182,5 +249,7 @@ def test_providers_are_updated_and_removed(stack):
 
 def test_a_unit_whose_name_matches_twice_is_listed_once(stack):
     [u] = catalogue(1, seed=3).units
-    feed(stack, feed_message("care_unit.upserted", u | {"name": "Solberga Solgläntan Solvik", "active": True}))
+    feed(
+        stack, feed_message("care_unit.upserted", u | {"name": "Solberga Solgläntan Solvik", "active": True})
+    )
     assert [i["id"] for i in search_all(stack, {"q": "sol", "limit": "1"})] == [u["hsa_id"]]

@@ -20,8 +20,13 @@ ACTIVE = [u for u in CAT.units if u["active"]]
 
 @pytest.fixture(scope="module")
 def nation(module_stack):
-    send_all(module_stack.session.client("sqs"), module_stack.ref("HsaFeedQueue"), feed(CAT))
-    received = module_stack.event_source("DirectoryFeedFunction").drain()
+    """The catalogue arrives as a feed does, in waves, each sent to the queue and consumed by the poller."""
+    sqs, queue = module_stack.session.client("sqs"), module_stack.ref("HsaFeedQueue")
+    source = module_stack.event_source("DirectoryFeedFunction")
+    messages, received = feed(CAT), 0
+    for start in range(0, len(messages), 500):
+        send_all(sqs, queue, messages[start : start + 500])
+        received += source.drain()
     assert received == UNITS + len(CAT.providers)
     assert module_stack.drain("HsaFeedDeadLetterQueue") == []
     return module_stack
@@ -29,7 +34,9 @@ def nation(module_stack):
 
 def test_search_by_name_finds_exactly_the_units_with_that_word(nation):
     place = "björkudden"
-    expected = {u["hsa_id"] for u in ACTIVE if any(t.startswith("bjorkudden") for t in search_terms(u["name"]))}
+    expected = {
+        u["hsa_id"] for u in ACTIVE if any(t.startswith("bjorkudden") for t in search_terms(u["name"]))
+    }
     found = search_all(nation, {"q": place, "limit": "100"})
     assert {i["id"] for i in found} == expected
     assert len(found) == len(expected) > 100
@@ -50,7 +57,9 @@ def test_search_by_region_lists_every_active_unit_of_the_region(nation):
 
 def test_search_by_distance_is_exact_and_nearest_first(nation):
     lat, lon = 59.3293, 18.0686
-    ranked = sorted((distance_km(lat, lon, u["location"]["lat"], u["location"]["lon"]), u["hsa_id"]) for u in ACTIVE)
+    ranked = sorted(
+        (distance_km(lat, lon, u["location"]["lat"], u["location"]["lon"]), u["hsa_id"]) for u in ACTIVE
+    )
     expected = [hsa for d, hsa in ranked if d <= 10]
     found = search_all(nation, {"near": f"{lat},{lon}", "radius_km": "10", "limit": "100"})
     assert [i["id"] for i in found] == expected
@@ -59,8 +68,14 @@ def test_search_by_distance_is_exact_and_nearest_first(nation):
 
 @pytest.mark.parametrize(
     "query",
-    [{"q": "vardcentral"}, {"q": "bvc ekskogen", "region": "01"}, {"region": "12"}, {"municipality": "0180", "kind": "primary_care"},
-     {"near": "59.3293,18.0686", "radius_km": "50"}, {"near": "55.605,13.0038", "q": "tandv"}],
+    [
+        {"q": "vardcentral"},
+        {"q": "bvc ekskogen", "region": "01"},
+        {"region": "12"},
+        {"municipality": "0180", "kind": "primary_care"},
+        {"near": "59.3293,18.0686", "radius_km": "50"},
+        {"near": "55.605,13.0038", "q": "tandv"},
+    ],
 )
 def test_each_search_costs_at_most_two_round_trips_at_national_size(nation, query):
     with count_calls() as calls:

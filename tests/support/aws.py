@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+
 from eservices_core import aws
 from eservices_core.config import function_environment
-
 from local_runtime.poller import SqsEventSource
 from local_runtime.provision import Deployment
 from tests.support.events import LambdaContext
@@ -47,7 +47,9 @@ class Stack:
     def event_source(self, function_logical_id: str) -> SqsEventSource:
         """The function's SQS event source from the template, polled in-process."""
         [(queue_ref, props)] = [
-            (p["Queue"], p) for fn, p in self.deployment.template.sqs_event_sources() if fn == function_logical_id
+            (p["Queue"], p)
+            for fn, p in self.deployment.template.sqs_event_sources()
+            if fn == function_logical_id
         ]
         arn = self.deployment.resolve(queue_ref)
         url = self.session.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
@@ -66,8 +68,9 @@ class Stack:
         url = self.ref(queue_logical_id)
         messages: list[dict[str, Any]] = []
         while len(messages) < max_messages:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
-                                      WaitTimeSeconds=0).get("Messages", [])
+            got: list[dict[str, Any]] = sqs.receive_message(  # type: ignore[assignment]
+                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+            ).get("Messages", [])
             if not got:
                 break
             for m in got:

@@ -20,14 +20,23 @@ class LambdaContext:
         return 10_000
 
 
-def http_event(method: str, path: str, query: dict[str, str] | str | None = None, *, route_key: str | None = None,
-               path_parameters: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-               body: Any = None, claims: dict[str, Any] | None = None) -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    query: dict[str, str] | str | None = None,
+    *,
+    route_key: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    body: Any = None,
+    claims: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     raw_query = query if isinstance(query, str) else urlencode(query or {})
     single: dict[str, str] = {}
     for part in filter(None, raw_query.split("&")):
         key, _, value = part.partition("=")
         from urllib.parse import unquote_plus
+
         key, value = unquote_plus(key), unquote_plus(value)
         single[key] = f"{single[key]},{value}" if key in single else value
     event: dict[str, Any] = {
@@ -40,7 +49,13 @@ def http_event(method: str, path: str, query: dict[str, str] | str | None = None
             "accountId": "123456789012",
             "apiId": "local",
             "domainName": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "pytest"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "pytest",
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": route_key or f"{method} {path}",
             "stage": "$default",

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from eservices_core.clock import (
     STOCKHOLM,
     FixedClock,

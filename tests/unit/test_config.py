@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from eservices_core.config import function_environment, require, require_int
 from eservices_core.errors import ConfigurationError
 

@@ -6,10 +6,11 @@ import base64
 import json
 
 import pytest
-from eservices_core.cursor import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor, fingerprint
-from eservices_core.errors import InvalidInput
 from hypothesis import given
 from hypothesis import strategies as st
+
+from eservices_core.cursor import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor, fingerprint
+from eservices_core.errors import InvalidInput
 
 QUERY = fingerprint(("vardcentral",), "01", None, "primary_care", None, 20.0)
 OTHER_QUERY = fingerprint(("vardcentral",), "14", None, "primary_care", None, 20.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from directory.model import MAX_TERMS_PER_NAME, CareUnit, Kind, fold, search_terms
 
 

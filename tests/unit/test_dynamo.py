@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from eservices_core.dynamo import from_attr, from_item, to_attr, to_item
 
 UNIT = {

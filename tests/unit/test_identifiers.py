@@ -6,6 +6,9 @@ import logging
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from eservices_core.errors import InvalidInput
 from eservices_core.identifiers import (
     HSA_ID_FHIR_SYSTEM,
@@ -16,8 +19,6 @@ from eservices_core.identifiers import (
     parse_hsa_id,
     parse_personal_identity,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 TODAY = date(2026, 6, 15)
 

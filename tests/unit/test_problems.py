@@ -9,6 +9,7 @@ import uuid
 import pytest
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
 from eservices_core.errors import (
     Conflict,
     DomainError,
@@ -25,7 +26,6 @@ from eservices_core.problems import (
     problem_body,
     problem_response,
 )
-
 from tests.support.events import LambdaContext, http_event, json_body
 
 ERRORS = [
@@ -59,7 +59,7 @@ def test_problem_response_is_problem_json_with_the_error_status(error, status, c
 
     assert response.status_code == status
     assert response.headers["Content-Type"] == PROBLEM_CONTENT_TYPE == "application/problem+json"
-    body = json.loads(response.body)
+    body = json.loads(str(response.body))
     assert body["code"] == code
     assert "instance" not in body
 
@@ -115,7 +115,7 @@ def test_extensions_are_added_to_the_body():
 
 
 def test_non_ascii_detail_survives_as_utf8_text():
-    body = problem_response(NotFound("Vårdcentralen Åre finns inte")).body
+    body = str(problem_response(NotFound("Vårdcentralen Åre finns inte")).body)
 
     assert "Vårdcentralen Åre" in body
     assert json.loads(body)["detail"] == "Vårdcentralen Åre finns inte"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from directory.model import Kind
 from directory.search import (
     DEFAULT_LIMIT,

@@ -7,14 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from eservices_core import aws
-from eservices_core.wiring import composition_root
-from eservices_core.problems import install_problem_handlers
 
 from directory.config import ApiConfig
 from directory.search import parse_search, run_search
 from directory.service import get_clinic
 from directory.store import DirectoryStore
+from eservices_core import aws
+from eservices_core.problems import install_problem_handlers
+from eservices_core.wiring import composition_root
 
 logger = Logger(service="directory")
 app = APIGatewayHttpResolver()

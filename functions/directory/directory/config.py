@@ -23,4 +23,6 @@ class FeedConfig:
 
     @classmethod
     def from_env(cls) -> FeedConfig:
-        return cls(table_name=require("DIRECTORY_TABLE_NAME"), dead_letter_queue_url=require("HSA_FEED_DLQ_URL"))
+        return cls(
+            table_name=require("DIRECTORY_TABLE_NAME"), dead_letter_queue_url=require("HSA_FEED_DLQ_URL")
+        )

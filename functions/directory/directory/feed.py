@@ -7,13 +7,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from eservices_core import aws
-from eservices_core.wiring import composition_root
-from eservices_core.inbound import Contract, process_inbound
 
 from directory.config import FeedConfig
 from directory.service import apply_change
 from directory.store import DirectoryStore
+from eservices_core import aws
+from eservices_core.inbound import Contract, process_inbound
+from eservices_core.wiring import composition_root
 
 logger = Logger(service="directory-feed")
 CONTRACT = Contract(Path(__file__).parent / "contracts" / "hsa-feed.v1.schema.json")

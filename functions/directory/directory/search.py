@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from eservices_core.cursor import decode_cursor, encode_cursor, fingerprint
-from eservices_core.errors import InvalidInput, InvalidParam
-
 from directory import keys
 from directory.geo import cells_covering, distance_km
 from directory.model import Kind, fold
 from directory.regions import REGIONS
 from directory.store import DirectoryStore
+from eservices_core.cursor import decode_cursor, encode_cursor, fingerprint
+from eservices_core.errors import InvalidInput, InvalidParam
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -175,7 +174,9 @@ def _walk_partition(
         raise InvalidInput.for_param("cursor", "is not a cursor this API returned")
     found: list[dict[str, Any]] = []
     for _round in range(MAX_QUERY_ROUNDS):
-        page = store.query_entries(partition, prefix=prefix, after=after, limit=fetch, required_terms=required_terms)
+        page = store.query_entries(
+            partition, prefix=prefix, after=after, limit=fetch, required_terms=required_terms
+        )
         for entry in page.items:
             if _matches(entry, search, prefix):
                 found.append(entry)

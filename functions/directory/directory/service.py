@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from eservices_core.errors import NotFound
-from eservices_core.identifiers import is_hsa_id
-from eservices_core.inbound import RejectedMessage
 
 from directory.model import CareProvider, CareUnit
 from directory.regions import REGIONS, region_of_municipality
 from directory.store import DirectoryStore, StaleChange
+from eservices_core.errors import NotFound
+from eservices_core.identifiers import is_hsa_id
+from eservices_core.inbound import RejectedMessage
 
 logger = Logger(child=True)
 
@@ -37,7 +37,9 @@ def check_unit(unit: CareUnit) -> None:
         )
     for hours in unit.opening_hours:
         if hours["opens"] >= hours["closes"]:
-            raise RejectedMessage("domain-violation", f"opening hours on {hours['day']} close before they open")
+            raise RejectedMessage(
+                "domain-violation", f"opening hours on {hours['day']} close before they open"
+            )
 
 
 def apply_change(store: DirectoryStore, message: dict[str, Any]) -> None:
@@ -53,7 +55,9 @@ def apply_change(store: DirectoryStore, message: dict[str, Any]) -> None:
             store.remove_unit(message["hsa_id"], version)
         elif kind == "care_provider.upserted":
             data = message["care_provider"]
-            store.apply_provider(CareProvider(data["hsa_id"], data["name"].strip(), data["organisation_number"]), version)
+            store.apply_provider(
+                CareProvider(data["hsa_id"], data["name"].strip(), data["organisation_number"]), version
+            )
         else:
             store.remove_provider(message["hsa_id"], version)
     except StaleChange:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eservices_core.aws import error_code, is_transient
-from eservices_core.dynamo import Item, from_attr, from_item, to_attr, to_item
-from eservices_core.errors import ServiceUnavailable
-
 from directory import keys
 from directory.geo import cell_of
 from directory.model import CareProvider, CareUnit
+from eservices_core.aws import error_code, is_transient
+from eservices_core.dynamo import Item, from_attr, from_item, to_attr, to_item
+from eservices_core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-class StaleChange(Exception):  # noqa: N818 - an expected outcome, not a failure
+class StaleChange(Exception):
     """The stored object already reflects this change or a newer one."""
 
 
@@ -128,6 +127,7 @@ class DirectoryStore:
         current = self._current_version(keys.unit_key(unit.hsa_id), version)
         new_keys = keys.index_keys(unit)
         summary = unit_summary(unit)
+        cell = cell_of(unit.lat, unit.lon) if unit.active else None
         record = {
             **dict(zip(("pk", "sk"), keys.unit_key(unit.hsa_id), strict=True)),
             "hsa_id": unit.hsa_id,
@@ -146,17 +146,24 @@ class DirectoryStore:
             "opening_hours_note": unit.opening_hours_note,
             "version": version,
             "index_keys": [list(k) for k in new_keys],
-            "cell": cell_of(unit.lat, unit.lon) if unit.active else None,
+            "cell": cell,
         }
         actions = [self._put_versioned(record, current)]
-        actions += self._reindex(current, new_keys, summary, record["cell"], unit.hsa_id)
+        actions += self._reindex(current, new_keys, summary, cell, unit.hsa_id)
         self._transact(actions)
 
     def remove_unit(self, hsa_id: str, version: int) -> None:
         """Replace the unit with a tombstone (so an older upsert arriving later cannot revive it)."""
         current = self._current_version(keys.unit_key(hsa_id), version)
         pk, sk = keys.unit_key(hsa_id)
-        tombstone = {"pk": pk, "sk": sk, "hsa_id": hsa_id, "removed": True, "version": version, "index_keys": []}
+        tombstone = {
+            "pk": pk,
+            "sk": sk,
+            "hsa_id": hsa_id,
+            "removed": True,
+            "version": version,
+            "index_keys": [],
+        }
         actions = [self._put_versioned(tombstone, current)]
         actions += self._reindex(current, [], {}, None, hsa_id)
         self._transact(actions)
@@ -207,10 +214,12 @@ class DirectoryStore:
     ) -> list[dict[str, Any]]:
         old_keys = {tuple(k) for k in (current or {}).get("index_keys", [])}
         actions: list[dict[str, Any]] = [
-            {"Delete": {"TableName": self._table, "Key": self._key(k)}} for k in sorted(old_keys - set(new_keys))
+            {"Delete": {"TableName": self._table, "Key": self._key(k)}}
+            for k in sorted(old_keys - set(new_keys))
         ]
         actions += [
-            {"Put": {"TableName": self._table, "Item": {**self._key(k), **to_item(summary)}}} for k in new_keys
+            {"Put": {"TableName": self._table, "Item": {**self._key(k), **to_item(summary)}}}
+            for k in new_keys
         ]
         old_cell = (current or {}).get("cell")
         if old_cell and old_cell != new_cell:
@@ -234,7 +243,7 @@ class DirectoryStore:
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
         try:
-            self._db.transact_write_items(TransactItems=actions)
+            self._db.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except Exception as error:
             if error_code(error) == "TransactionCanceledException":
                 reasons = getattr(error, "response", {}).get("CancellationReasons", [])
@@ -243,7 +252,9 @@ class DirectoryStore:
             raise
 
     def _get(self, key: tuple[str, str], *, consistent: bool = False) -> dict[str, Any] | None:
-        response = self._call(self._db.get_item, TableName=self._table, Key=self._key(key), ConsistentRead=consistent)
+        response = self._call(
+            self._db.get_item, TableName=self._table, Key=self._key(key), ConsistentRead=consistent
+        )
         item: Item | None = response.get("Item")
         return from_item(item) if item else None
 
@@ -262,5 +273,5 @@ class DirectoryStore:
             raise
 
 
-class ConcurrentChange(Exception):  # noqa: N818
+class ConcurrentChange(Exception):
     """Another writer changed the object between our read and write; the message is retried."""

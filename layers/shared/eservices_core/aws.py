@@ -28,7 +28,9 @@ def _client(service: str) -> Any:
             import boto3
             from botocore.config import Config
 
-            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
+            )
             client = _clients[service] = boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
             for hook in client_hooks:
                 hook(client)
@@ -80,4 +82,7 @@ THROTTLING_CODES = frozenset(
 def is_transient(error: BaseException) -> bool:
     """Whether an AWS error is worth retrying later (throttling, conflicts, service faults)."""
     code = error_code(error)
-    return code in THROTTLING_CODES or error.__class__.__name__ in {"EndpointConnectionError", "ReadTimeoutError"}
+    return code in THROTTLING_CODES or error.__class__.__name__ in {
+        "EndpointConnectionError",
+        "ReadTimeoutError",
+    }

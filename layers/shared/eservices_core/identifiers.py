@@ -146,7 +146,9 @@ class HsaId:
 
 def parse_hsa_id(text: str, *, field_name: str = "hsa_id") -> HsaId:
     if not isinstance(text, str) or len(text) > HSA_ID_MAX_LENGTH or not _HSA_ID.match(text):
-        raise InvalidInput.for_param(field_name, "must be SE + 10 digits + '-' + letters/digits, max 31 chars")
+        raise InvalidInput.for_param(
+            field_name, "must be SE + 10 digits + '-' + letters/digits, max 31 chars"
+        )
     return HsaId(text.upper())
 
 

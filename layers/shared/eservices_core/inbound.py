@@ -31,7 +31,7 @@ logger = Logger(child=True)
 MAX_REASON_LENGTH = 1000
 
 
-class RejectedMessage(Exception):  # noqa: N818 - it is an outcome, named for what happens to the message
+class RejectedMessage(Exception):
     """The message can never be processed as sent; `reason` is a stable code, `detail` says why."""
 
     def __init__(self, reason: str, detail: str) -> None:
@@ -93,13 +93,16 @@ def process_inbound(
             dead_letter(record, rejection, dead_letter_queue_url, sqs_client or aws.sqs())
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
 
 
 def dead_letter(record: SQSRecord, rejection: RejectedMessage, queue_url: str, sqs_client: SQSClient) -> None:
     """Move a poison message to the DLQ with its reason. If this send fails, the record fails and is retried."""
     logger.warning(
-        "message rejected", extra={"message_id": record.message_id, "reason": rejection.reason, "detail": rejection.detail}
+        "message rejected",
+        extra={"message_id": record.message_id, "reason": rejection.reason, "detail": rejection.detail},
     )
     attributes = {
         "rejection_reason": rejection.reason,

@@ -1,0 +1,218 @@
+"""`make bench`: what the directory costs at cold start and per warm request, reproducibly on one machine.
+
+- cold import: a fresh interpreter imports the handler module (median of RUNS), beside the baseline module
+  that imports boto3 and creates a DynamoDB client, measured in the same run; the ratio is printed.
+- cold first request: a fresh interpreter imports the handler and serves one search against a local moto
+  server (boto3 import and client creation happen here, lazily), beside the baseline making one call.
+- warm: handler time per search kind (median, p95) and DynamoDB round trips per request, in-process
+  against the same moto server over HTTP (so each round trip includes a loopback HTTP exchange).
+Figures go to stdout as a table and to benchmarks/results/directory.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = [ROOT / "layers/shared", ROOT / "functions/directory", ROOT / "infra", ROOT]
+RUNS = int(os.environ.get("BENCH_RUNS", "9"))
+UNITS = int(os.environ.get("BENCH_UNITS", "3000"))
+WARM_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
+SEARCHES = {
+    "by name": "q=vardcentral",
+    "by name + region": "q=tandvard&region=12",
+    "by region": "region=14",
+    "by municipality + kind": "municipality=0180&kind=primary_care",
+    "near (20 km)": "near=59.3293,18.0686",
+    "near (50 km) + text": "near=57.7089,11.9746&radius_km=50&q=bvc",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def child(code: str, env: dict[str, str]) -> float:
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def median_of(code: str, env: dict[str, str]) -> float:
+    child(code, env)  # the first run writes bytecode caches, as a deployment package built by sam build has
+    return statistics.median(child(code, env) for _ in range(RUNS))
+
+
+IMPORT = "import time; t=time.perf_counter(); import {module}; print((time.perf_counter()-t)*1000)"
+FIRST_REQUEST = (
+    "import time; t=time.perf_counter(); import {module} as m; "
+    "m.handler({event!r}, type('C', (), {{'function_name': 'bench', 'memory_limit_in_mb': 1024, "
+    "'invoked_function_arn': 'arn:aws:lambda:eu-north-1:123456789012:function:bench', 'aws_request_id': 'r'}})()); "
+    "print((time.perf_counter()-t)*1000)"
+)
+
+
+def main() -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="eu-north-1",
+        AWS_REGION="eu-north-1",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+    )
+    sys.path[:0] = [str(p) for p in PATHS]
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from local_runtime import moto_patches
+    from local_runtime.generate import catalogue, feed
+    from local_runtime.poller import send_all
+    from local_runtime.provision import provision
+    from local_runtime.template import Template
+
+    moto_patches.install()
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        deployment = provision(Template(), boto3.session.Session())
+        api_env = deployment.function_environment("DirectoryApiFunction")
+        load_started = time.perf_counter()
+        _load(deployment, catalogue(UNITS, seed=42), feed, send_all)
+        load_seconds = time.perf_counter() - load_started
+
+        env = {**os.environ, **api_env, "PYTHONPATH": os.pathsep.join(str(p) for p in PATHS)}
+        from tests.support.events import http_event  # the canonical HTTP API event
+
+        event = http_event("GET", "/v1/clinics", SEARCHES["by name"])
+        cold = {
+            "handler_import_ms": median_of(IMPORT.format(module="directory.api"), env),
+            "baseline_import_ms": median_of(IMPORT.format(module="benchmarks.baseline_handler"), env),
+            "handler_first_request_ms": median_of(
+                FIRST_REQUEST.format(module="directory.api", event=event), env
+            ),
+            "baseline_first_request_ms": median_of(
+                FIRST_REQUEST.format(module="benchmarks.baseline_handler", event={}), env
+            ),
+            "feed_handler_import_ms": median_of(IMPORT.format(module="directory.feed"), env),
+        }
+        cold["import_ratio"] = cold["handler_import_ms"] / cold["baseline_import_ms"]
+        cold["first_request_ratio"] = cold["handler_first_request_ms"] / cold["baseline_first_request_ms"]
+        warm = _warm(api_env, http_event)
+    finally:
+        server.stop()
+    report = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "units": UNITS,
+        "runs": RUNS,
+        "load_seconds": round(load_seconds, 1),
+        "cold": cold,
+        "warm": warm,
+    }
+    out = ROOT / "benchmarks/results/directory.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    _print(report)
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+def _load(deployment: Any, cat: Any, feed: Any, send_all: Any) -> None:
+    from eservices_core.config import function_environment
+    from local_runtime.poller import SqsEventSource
+
+    feed_env = deployment.function_environment("DirectoryFeedFunction")
+    from directory import feed as feed_module
+
+    sqs = deployment.session.client("sqs")
+    url = deployment.lookup("HsaFeedQueue", None)
+    send_all(sqs, url, feed(cat))
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        with function_environment(feed_env):
+            return feed_module.handler(event, _Context())
+
+    SqsEventSource(sqs, url, deployment.lookup("HsaFeedQueue", "Arn"), 10, invoke).drain()
+
+
+class _Context:
+    function_name = "bench"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-north-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+
+def _warm(api_env: dict[str, str], http_event: Any) -> dict[str, Any]:
+    from directory import api
+    from eservices_core import aws
+    from eservices_core.config import function_environment
+
+    calls: list[str] = []
+
+    def hook(client: Any) -> None:
+        client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    aws.client_hooks.append(hook)
+    results = {}
+    with function_environment(api_env):
+        for name, query in SEARCHES.items():
+            event = http_event("GET", "/v1/clinics", query)
+            assert api.handler(event, _Context())["statusCode"] == 200
+            times, trips = [], []
+            for _ in range(WARM_REQUESTS):
+                calls.clear()
+                started = time.perf_counter()
+                response = api.handler(event, _Context())
+                times.append((time.perf_counter() - started) * 1000)
+                trips.append(len(calls))
+            body = json.loads(response["body"])
+            results[name] = {
+                "median_ms": round(statistics.median(times), 2),
+                "p95_ms": round(statistics.quantiles(times, n=20)[-1], 2),
+                "round_trips": max(trips),
+                "results_on_page": len(body["items"]),
+            }
+    aws.client_hooks.remove(hook)
+    return results
+
+
+def _print(report: dict[str, Any]) -> None:
+    c = report["cold"]
+    print(
+        f"\nDirectory benchmark, {report['units']} units loaded through the feed in {report['load_seconds']} s; "
+        f"median of {report['runs']} fresh interpreters (Python {report['machine']['python']}, "
+        f"{report['machine']['cpu_count']} cores)\n"
+    )
+    print(f"{'cold start':40} {'handler ms':>11} {'baseline ms':>12} {'ratio':>7}")
+    print(
+        f"{'import of directory.api':40} {c['handler_import_ms']:11.1f} {c['baseline_import_ms']:12.1f} {c['import_ratio']:7.2f}"
+    )
+    print(
+        f"{'import + first search':40} {c['handler_first_request_ms']:11.1f} "
+        f"{c['baseline_first_request_ms']:12.1f} {c['first_request_ratio']:7.2f}"
+    )
+    print(f"{'import of directory.feed':40} {c['feed_handler_import_ms']:11.1f}")
+    print(f"\n{'warm search':28} {'median ms':>10} {'p95 ms':>8} {'DynamoDB round trips':>21} {'items':>6}")
+    for name, w in report["warm"].items():
+        print(
+            f"{name:28} {w['median_ms']:10.2f} {w['p95_ms']:8.2f} {w['round_trips']:21d} {w['results_on_page']:6d}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Identity and access: who is logged in and whom they may act for."""
