@@ -38,7 +38,7 @@ test-fast: $(VENV)/.synced ## the tests without the national-scale feed
 lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared functions infra tests
+	$(BIN)/mypy layers/shared functions infra tests benchmarks
 	$(BIN)/cfn-lint template.yaml
 
 bench: $(VENV)/.synced ## cold import and warm handler benchmarks (figures under benchmarks/)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.aws import Stack
 
 # Fake credentials for moto, set before any client exists; nothing may reach real AWS.
 os.environ.update(
@@ -53,12 +57,12 @@ def _stack(template):
 
 
 @pytest.fixture
-def stack(template) -> Iterator[Stack]:  # noqa: F821
+def stack(template) -> Iterator[Stack]:
     """A fresh moto account with the template's resources."""
     yield from _stack(template)
 
 
 @pytest.fixture(scope="module")
-def module_stack(template) -> Iterator[Stack]:  # noqa: F821
+def module_stack(template) -> Iterator[Stack]:
     """One account for a module whose tests only read (fill it once, in a module fixture)."""
     yield from _stack(template)

@@ -144,3 +144,29 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             else:
                 self.put_item(op["TableName"], before.to_json()["Attributes"])
         raise
+
+
+_dynamodb_lock = threading.RLock()
+_serialised = False
+
+
+def serialise_dynamodb() -> None:
+    """One DynamoDB request at a time inside the emulator.
+
+    moto's conditional writes and transactions are not atomic under concurrent threads (200 threads booking
+    10 slots made 11-12 bookings); DynamoDB's are. A local runtime serving concurrent requests therefore
+    passes every DynamoDB call through one lock, so a conditional write has exactly one winner.
+    """
+    global _serialised
+    if _serialised:
+        return
+    from moto.dynamodb.responses import DynamoHandler
+
+    call_action = DynamoHandler.call_action
+
+    def locked(self: Any) -> Any:
+        with _dynamodb_lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = locked  # type: ignore[method-assign]
+    _serialised = True

@@ -88,28 +88,6 @@ def _maybe_json(body: str) -> Any:
 
 
 @contextmanager
-def _on_every_client(service: str, handler: Any) -> Iterator[None]:
-    """Register a botocore `before-call` handler on the handlers' `service` clients, existing and new."""
-    event = f"before-call.{service}"
-    attached: list[Any] = []
-
-    def attach(client: Any) -> None:
-        if client.meta.service_model.service_name == service:
-            client.meta.events.register(event, handler)
-            attached.append(client)
-
-    for client in aws.current_clients():
-        attach(client)
-    aws.client_hooks.append(attach)
-    try:
-        yield
-    finally:
-        aws.client_hooks.remove(attach)
-        for client in attached:
-            client.meta.events.unregister(event, handler)
-
-
-@contextmanager
 def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
     """Record every API call (one round trip each) that handlers' `service` clients make, via botocore events."""
     calls: list[str] = []
@@ -117,7 +95,7 @@ def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
     def before_call(model: Any, **_: Any) -> None:
         calls.append(model.name)
 
-    with _on_every_client(service, before_call):
+    with aws.watching(service, "before-call", before_call):
         yield calls
 
 
@@ -129,5 +107,5 @@ def fail_calls(service: str, code: str) -> Iterator[None]:
     def before_call(model: Any, **_: Any) -> None:
         raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
 
-    with _on_every_client(service, before_call):
+    with aws.watching(service, "before-call", before_call):
         yield

@@ -70,7 +70,7 @@ def test_invalid_input_lists_every_offending_parameter():
         [InvalidParam("limit", "must be an integer"), InvalidParam("near", "must be lat,lon")],
     )
 
-    body = json.loads(problem_response(error).body)
+    body = json.loads(str(problem_response(error).body))
 
     assert body["invalid_params"] == [
         {"name": "limit", "reason": "must be an integer"},

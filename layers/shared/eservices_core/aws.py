@@ -8,7 +8,8 @@ nothing at cold start until a request needs it. Tests and the local runtime reac
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -50,6 +51,31 @@ def sqs() -> SQSClient:
 def current_clients() -> list[Any]:
     with _lock:
         return list(_clients.values())
+
+
+@contextmanager
+def watching(service: str, event: str, handler: Callable[..., Any]) -> Iterator[None]:
+    """Register a botocore event handler (e.g. `before-call`) on every `service` client, existing and new.
+
+    For benchmarks and tests that count or fault-inject round trips; production code never calls it.
+    """
+    name = f"{event}.{service}"
+    attached: list[Any] = []
+
+    def attach(client: Any) -> None:
+        if client.meta.service_model.service_name == service:
+            client.meta.events.register(name, handler)
+            attached.append(client)
+
+    for client in current_clients():
+        attach(client)
+    client_hooks.append(attach)
+    try:
+        yield
+    finally:
+        client_hooks.remove(attach)
+        for client in attached:
+            client.meta.events.unregister(name, handler)
 
 
 def reset_clients() -> None:

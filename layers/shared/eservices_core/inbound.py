@@ -93,9 +93,10 @@ def process_inbound(
             dead_letter(record, rejection, dead_letter_queue_url, sqs_client or aws.sqs())
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    return dict(response)
 
 
 def dead_letter(record: SQSRecord, rejection: RejectedMessage, queue_url: str, sqs_client: SQSClient) -> None:

@@ -57,7 +57,7 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
     def path() -> str:
         return str(app.current_event.raw_path)
 
-    @app.exception_handler(DomainError)
+    @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain(error: DomainError) -> Response[str]:
         if error.status >= 500:
             logger.warning("request failed", extra={"problem": error.code, "detail": error.detail})
@@ -67,7 +67,7 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
     def _not_found(_: Exception) -> Response[str]:
         return problem_response(_RouteNotFound("No route matches this method and path"), path())
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return problem_response(DomainError("The request could not be completed"), path())

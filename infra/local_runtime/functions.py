@@ -1,0 +1,53 @@
+"""Runs the template's functions in-process, each with exactly its own environment variables."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from eservices_core.config import function_environment
+from local_runtime.provision import Deployment
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+class FunctionRunner:
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.invocations: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._handlers: dict[str, Any] = {}
+        for fn in deployment.template.functions.values():
+            if str(fn.code_uri) not in sys.path:
+                sys.path.insert(0, str(fn.code_uri))
+
+    def handler(self, logical_id: str) -> Any:
+        with self._lock:
+            if logical_id not in self._handlers:
+                module_name, attribute = self.deployment.template.functions[logical_id].handler.rsplit(".", 1)
+                self._handlers[logical_id] = getattr(importlib.import_module(module_name), attribute)
+            return self._handlers[logical_id]
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        handler = self.handler(logical_id)
+        with self._lock:
+            self.invocations[logical_id] += 1
+        context = LambdaContext(
+            function_name=logical_id, invoked_function_arn=self.deployment.lookup(logical_id, "Arn")
+        )
+        with function_environment(self.deployment.function_environment(logical_id)):
+            return handler(event, context)

@@ -1,0 +1,361 @@
+"""The local runtime: the whole template on one machine, without Docker.
+
+One process: moto (DynamoDB, SQS, Step Functions, S3, KMS, EventBridge) on AWS_PORT; the HTTP gateway on
+PORT with the template's routes and JWT authorizers; one poller per SQS event source; development identity
+providers; the simulated HSA catalogue feeding demo clinics through its queue.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+
+from eservices_core import clock, identifiers, wiring
+from eservices_core.errors import InvalidInput
+from local_runtime import demo, moto_patches
+from local_runtime.authorizer import JwtAuthorizer
+from local_runtime.functions import FunctionRunner
+from local_runtime.gateway import Gateway, Response, Route, compile_path
+from local_runtime.idp import DevIdentityProvider, resident_claims, staff_claims
+from local_runtime.pages import login_page
+from local_runtime.poller import SqsEventSource, send_all
+from local_runtime.provision import Deployment, provision
+from local_runtime.template import Template
+
+logger = logging.getLogger("local_runtime")
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "eu-north-1",
+    "AWS_REGION": "eu-north-1",
+}
+
+
+@dataclass
+class Poller:
+    name: str
+    source: SqsEventSource
+    thread: threading.Thread | None = None
+    errors: int = 0
+
+
+@dataclass
+class LocalRuntime:
+    port: int = 3000
+    aws_port: int = 4566
+    host: str = "127.0.0.1"
+    load_demo_data: bool = True
+    poll_interval: float = 0.1
+    deployment: Deployment = field(init=False)
+    runner: FunctionRunner = field(init=False)
+    gateway: Gateway = field(init=False)
+    idps: dict[str, DevIdentityProvider] = field(init=False)
+    pollers: list[Poller] = field(default_factory=list, init=False)
+    demo_state: str = field(default="off", init=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    # ---- lifecycle ----------------------------------------------------------------------------------
+    def start(self) -> LocalRuntime:
+        from moto.server import ThreadedMotoServer
+
+        self._stopping = threading.Event()
+        self._saved_env = {k: os.environ.get(k) for k in [*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL", "MOTO_PORT"]}
+        for key, value in FAKE_CREDENTIALS.items():
+            os.environ.setdefault(key, value)
+        os.environ["AWS_ENDPOINT_URL"] = self.aws_url
+        os.environ["MOTO_PORT"] = str(self.aws_port)  # Step Functions service tasks call localhost:$MOTO_PORT
+        moto_patches.install()
+        moto_patches.serialise_dynamodb()
+        wiring.reset()
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        self._moto.start()
+        self._configure_moto()
+
+        issuer = f"{self.base_url}/dev/idp"
+        template = Template(
+            parameters={"ResidentIssuerUrl": f"{issuer}/resident", "StaffIssuerUrl": f"{issuer}/staff"}
+        )
+        self.deployment = provision(template, boto3.session.Session())
+        self.idps = {
+            "resident": DevIdentityProvider(
+                "resident", f"{issuer}/resident", template.parameters["ResidentAudience"]
+            ),
+            "staff": DevIdentityProvider("staff", f"{issuer}/staff", template.parameters["StaffAudience"]),
+        }
+        self.runner = FunctionRunner(self.deployment)
+        self.gateway = Gateway(self._routes(), self._authorizers(), self.runner)
+        self._add_local_routes()
+        self._start_http()
+        self._start_pollers()
+        if self.load_demo_data:
+            self._load_demo_data()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for poller in self.pollers:
+            if poller.thread:
+                poller.thread.join(timeout=5)
+        self._http.shutdown()
+        self._http.server_close()
+        self._moto.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        wiring.reset()
+
+    @contextmanager
+    def running(self) -> Iterator[LocalRuntime]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+    def _configure_moto(self) -> None:
+        request = urllib.request.Request(
+            f"{self.aws_url}/moto-api/config",
+            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=5).close()
+
+    # ---- derived from template.yaml -----------------------------------------------------------------
+    def _routes(self) -> list[Route]:
+        apis = self.deployment.template.of_type("AWS::Serverless::HttpApi")
+        routes = []
+        for method, path, function, props in self.deployment.template.http_routes():
+            api_id = props.get("ApiId", {}).get("Ref")
+            default = apis.get(api_id, {}).get("Auth", {}).get("DefaultAuthorizer")
+            authorizer = props.get("Auth", {}).get("Authorizer", default)
+            routes.append(
+                Route(
+                    method,
+                    path,
+                    function,
+                    None if authorizer in (None, "NONE") else authorizer,
+                    compile_path(path),
+                )
+            )
+        return routes
+
+    def _authorizers(self) -> dict[str, JwtAuthorizer]:
+        authorizers = {}
+        by_issuer = {idp.issuer: idp for idp in self.idps.values()}
+        for api in self.deployment.template.of_type("AWS::Serverless::HttpApi").values():
+            for name, spec in api.get("Auth", {}).get("Authorizers", {}).items():
+                config = self.deployment.resolve(spec["JwtConfiguration"])
+                idp = by_issuer[config["issuer"]]
+                authorizers[name] = JwtAuthorizer(name, config["issuer"], list(config["audience"]), idp.jwks)
+        return authorizers
+
+    # ---- the runtime's own routes -------------------------------------------------------------------
+    def _add_local_routes(self) -> None:
+        add = self.gateway.add_local_route
+        add("GET", "/health", lambda **_: self._health())
+        add(
+            "GET", "/dev/identities", lambda **_: Response.json(200, demo.identities(clock.today_stockholm()))
+        )
+        add("GET", "/dev/login", lambda **_: self._login_page())
+        for name in self.idps:
+            add(
+                "GET",
+                f"/dev/idp/{name}/.well-known/openid-configuration",
+                lambda name=name, **_: Response.json(200, self.idps[name].discovery()),
+            )
+            add(
+                "GET",
+                f"/dev/idp/{name}/jwks.json",
+                lambda name=name, **_: Response.json(200, self.idps[name].jwks()),
+            )
+            add("GET", f"/dev/idp/{name}/login", lambda **_: self._login_page())
+        add("POST", "/dev/idp/resident/token", lambda body, **_: self._resident_token(body))
+        add("POST", "/dev/idp/staff/token", lambda body, **_: self._staff_token(body))
+
+    def _login_page(self) -> Response:
+        page = login_page(demo.identities(clock.today_stockholm()))
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
+
+    def _token_request(self, body: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            raise InvalidInput("The body must be a JSON object")
+        return request
+
+    def _resident_token(self, body: bytes) -> Response:
+        try:
+            request = self._token_request(body)
+            identity = identifiers.parse_personal_identity(
+                str(request.get("personnummer", "")), today=clock.today_stockholm()
+            )
+            level = request.get("assurance_level", 3)
+            if level not in (1, 2, 3, 4):
+                raise InvalidInput.for_param("assurance_level", "must be 1, 2, 3 or 4")
+        except InvalidInput as error:
+            return _problem(error)
+        known = {p.personnummer: p.name for p in demo.residents(clock.today_stockholm())}
+        name = known.get(identity.value, "Testperson Demo")
+        return self._token(self.idps["resident"], resident_claims(identity.value, name, level))
+
+    def _staff_token(self, body: bytes) -> Response:
+        try:
+            request = self._token_request(body)
+            hsa_id = identifiers.parse_hsa_id(str(request.get("hsa_id", "")))
+        except InvalidInput as error:
+            return _problem(error)
+        known = {s["hsa_id"]: s["name"] for s in demo.staff()}
+        return self._token(
+            self.idps["staff"], staff_claims(hsa_id.value, known.get(hsa_id.value, "Demo Personal"))
+        )
+
+    @staticmethod
+    def _token(idp: DevIdentityProvider, claims: dict[str, Any]) -> Response:
+        token = idp.issue(claims)
+        return Response.json(
+            200,
+            {"access_token": token, "token_type": "Bearer", "expires_in": 3600},
+            {"Cache-Control": "no-store"},
+        )
+
+    def _health(self) -> Response:
+        try:
+            self.deployment.session.client("sqs").list_queues(MaxResults=1)
+            aws = "ok"
+        except Exception:  # the health page reports, it does not fail
+            aws = "down"
+        pollers = {
+            p.name: ("running" if p.thread and p.thread.is_alive() else "stopped") for p in self.pollers
+        }
+        healthy = aws == "ok" and all(state == "running" for state in pollers.values())
+        parts = {"gateway": "ok", "aws": aws, "pollers": pollers, "demo_data": self.demo_state}
+        return Response.json(
+            200 if healthy else 503, {"status": "ok" if healthy else "degraded", "parts": parts}
+        )
+
+    # ---- servers and pollers ------------------------------------------------------------------------
+    def _start_http(self) -> None:
+        gateway = self.gateway
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                raw_path, _, raw_query = self.path.partition("?")
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers: dict[str, str] = {}
+                for key, value in self.headers.items():
+                    key = key.lower()
+                    headers[key] = f"{headers[key]},{value}" if key in headers else value
+                response = gateway.handle(
+                    self.command, raw_path, raw_query, headers, body, self.client_address[0]
+                )
+                self.send_response(response.status)
+                for key, value in response.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(response.body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                logger.debug(format, *args)
+
+        self._http = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._http.daemon_threads = True
+        threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True).start()
+
+    def _start_pollers(self) -> None:
+        sqs = self.deployment.session.client("sqs")
+        for function, props in self.deployment.template.sqs_event_sources():
+            arn = self.deployment.resolve(props["Queue"])
+            url = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
+            source = SqsEventSource(
+                sqs=sqs,
+                queue_url=url,
+                queue_arn=arn,
+                batch_size=int(props.get("BatchSize", 10)),
+                invoke=functools.partial(self.runner.invoke, function),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in props.get("FunctionResponseTypes", []),
+            )
+            poller = Poller(f"{function} <- {arn.rsplit(':', 1)[1]}", source)
+            poller.thread = threading.Thread(target=self._poll, args=(poller,), name=poller.name, daemon=True)
+            poller.thread.start()
+            self.pollers.append(poller)
+
+    def _poll(self, poller: Poller) -> None:
+        while not self._stopping.is_set():
+            try:
+                received = poller.source.poll_once()
+            except Exception:
+                poller.errors += 1
+                logger.exception("poller %s failed", poller.name)
+                received = 0
+            if not received:
+                self._stopping.wait(self.poll_interval)
+
+    def _load_demo_data(self) -> None:
+        """The simulated HSA catalogue sends its export through the feed queue, as the real one would."""
+        self.demo_state = "loading"
+        sqs = self.deployment.session.client("sqs")
+        queue = self.deployment.lookup("HsaFeedQueue", None)
+        send_all(sqs, queue, demo.hsa_catalogue_feed())
+
+        def watch() -> None:
+            while not self._stopping.is_set():
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=queue,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                if (
+                    attributes["ApproximateNumberOfMessages"]
+                    == attributes["ApproximateNumberOfMessagesNotVisible"]
+                    == "0"
+                ):
+                    self.demo_state = "loaded"
+                    return
+                time.sleep(0.2)
+
+        threading.Thread(target=watch, name="demo-data", daemon=True).start()
+
+    def wait_until_loaded(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while self.demo_state != "loaded":
+            if time.monotonic() > deadline:
+                raise TimeoutError("demo data did not load")
+            time.sleep(0.1)
+
+
+def _problem(error: InvalidInput) -> Response:
+    from eservices_core.problems import PROBLEM_CONTENT_TYPE, problem_body
+
+    return Response(
+        error.status, {"Content-Type": PROBLEM_CONTENT_TYPE}, json.dumps(problem_body(error)).encode()
+    )

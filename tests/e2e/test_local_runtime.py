@@ -1,0 +1,291 @@
+"""The local runtime over HTTP: gateway, JWT authorizer, identity providers, pollers, demo data, atomicity."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import boto3
+import jwt
+import pytest
+from botocore.exceptions import ClientError
+
+from eservices_core.identifiers import is_valid_personal_identity
+from local_runtime.generate import feed_message
+from local_runtime.idp import DevIdentityProvider, resident_claims
+from local_runtime.runtime import LocalRuntime
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    rt = LocalRuntime(port=free_port(), aws_port=free_port(), poll_interval=0.05)
+    with rt.running():
+        rt.wait_until_loaded(timeout=120)
+        yield rt
+
+
+def call(rt, method, path, body=None, headers=None):
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    request = urllib.request.Request(rt.base_url + path, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def get_json(rt, path, headers=None):
+    status, _, body = call(rt, "GET", path, headers=headers)
+    return status, json.loads(body)
+
+
+def resident_token(rt, personnummer, **extra):
+    status, _, body = call(rt, "POST", "/dev/idp/resident/token", {"personnummer": personnummer, **extra})
+    assert status == 200, body
+    return json.loads(body)["access_token"]
+
+
+@pytest.fixture(scope="module")
+def anna(runtime):
+    _, identities = get_json(runtime, "/dev/identities")
+    return next(p for p in identities["residents"] if p["name"] == "Anna Demosson")
+
+
+def test_health_reports_every_part(runtime):
+    status, body = get_json(runtime, "/health")
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["parts"]["aws"] == "ok" and body["parts"]["demo_data"] == "loaded"
+    assert set(body["parts"]["pollers"].values()) == {"running"}
+    assert any(name.startswith("DirectoryFeedFunction") for name in body["parts"]["pollers"])
+
+
+def test_demo_identities_have_the_documented_shape_and_cover_the_rules(runtime):
+    _, identities = get_json(runtime, "/dev/identities")
+    today = date.today()
+    residents = identities["residents"]
+    for person in residents:
+        assert {"personnummer", "name", "birth_date", "guardian_of", "protected_identity"} <= set(person)
+        assert len(person["personnummer"]) == 12 and is_valid_personal_identity(
+            person["personnummer"], today=today
+        )
+        assert "Demo" in person["name"]
+    ages = {p["personnummer"]: (today - date.fromisoformat(p["birth_date"])).days / 365.25 for p in residents}
+    parents = [p for p in residents if p["guardian_of"]]
+    assert len(parents) == 2 and parents[0]["guardian_of"] == parents[1]["guardian_of"]
+    children = [ages[c] for c in parents[0]["guardian_of"]]
+    assert any(12.5 < a < 13 for a in children) and any(13 < a < 13.5 for a in children)
+    assert any(p["protected_identity"] for p in residents)
+    for member in identities["staff"]:
+        assert {"hsa_id", "name", "commissions"} <= set(member)
+        for commission in member["commissions"]:
+            assert set(commission) >= {"id", "care_unit_hsa_id", "purpose"}
+    assert any(m["commissions"] for m in identities["staff"])
+
+
+def test_the_login_page_lists_the_demo_identities(runtime):
+    status, headers, body = call(runtime, "GET", "/dev/login")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "Anna Demosson" in body.decode() and "Doktor Demo Läkare" in body.decode()
+
+
+def test_identity_providers_publish_discovery_and_jwks(runtime):
+    for name in ("resident", "staff"):
+        _, discovery = get_json(runtime, f"/dev/idp/{name}/.well-known/openid-configuration")
+        assert discovery["issuer"] == f"{runtime.base_url}/dev/idp/{name}"
+        _, jwks = get_json(runtime, f"/dev/idp/{name}/jwks.json")
+        assert jwks["keys"][0]["kty"] == "RSA" and jwks["keys"][0]["alg"] == "RS256"
+
+
+def test_the_directory_serves_demo_clinics_through_the_gateway(runtime):
+    status, page = get_json(runtime, "/v1/clinics?q=vardcentral&region=01&limit=3")
+    assert status == 200 and 1 <= len(page["items"]) <= 3
+    clinic = page["items"][0]
+    status, detail = get_json(runtime, f"/v1/clinics/{clinic['id']}")
+    assert status == 200 and detail["name"] == clinic["name"] and detail["care_provider"]["name"]
+    status, headers, body = call(runtime, "GET", "/v1/clinics?region=99")
+    assert status == 400 and headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["invalid_params"][0]["name"] == "region"
+
+
+def test_me_answers_who_the_resident_is(runtime, anna):
+    status, me = get_json(
+        runtime, "/v1/me", {"Authorization": "Bearer " + resident_token(runtime, anna["personnummer"])}
+    )
+    assert status == 200
+    assert (
+        me["name"] == "Anna Demosson"
+        and me["birth_date"] == anna["birth_date"]
+        and me["assurance_level"] == 3
+    )
+    assert anna["personnummer"] not in json.dumps(me)
+
+
+def _forged_tokens(runtime, anna):
+    idp = runtime.idps["resident"]
+    claims = resident_claims(anna["personnummer"], anna["name"])
+    stranger = DevIdentityProvider("resident", idp.issuer, idp.audience, kid=idp.kid)
+    other_issuer = DevIdentityProvider("resident", "https://evil.example", idp.audience)
+    unsigned = jwt.encode(
+        {**claims, "iss": idp.issuer, "aud": idp.audience, "exp": time.time() + 600},
+        key=None,  # type: ignore[arg-type]
+        algorithm="none",
+    )
+    return {
+        "no token": None,
+        "empty bearer": "Bearer ",
+        "garbage": "Bearer not-a-jwt",
+        "expired": "Bearer " + idp.issue(claims, now=time.time() - 7200),
+        "not yet valid": "Bearer " + idp.issue(claims, now=time.time() + 600),
+        "signed by another key": "Bearer " + stranger.issue(claims),
+        "alg none": "Bearer " + unsigned,
+        "another issuer": "Bearer " + other_issuer.issue(claims),
+        "another audience": "Bearer "
+        + DevIdentityProvider("resident", idp.issuer, "someone-else", key=idp.key, kid=idp.kid).issue(claims),
+        "staff token on a resident route": "Bearer " + runtime.idps["staff"].issue(claims),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no token",
+        "empty bearer",
+        "garbage",
+        "expired",
+        "not yet valid",
+        "signed by another key",
+        "alg none",
+        "another issuer",
+        "another audience",
+        "staff token on a resident route",
+    ],
+)
+def test_bad_tokens_get_401_from_the_gateway_without_the_handler_running(runtime, anna, case):
+    token = _forged_tokens(runtime, anna)[case]
+    before = runtime.runner.invocations["IdentityApiFunction"]
+    status, _, body = call(runtime, "GET", "/v1/me", headers={"Authorization": token} if token else {})
+    assert status == 401
+    assert json.loads(body) == {"message": "Unauthorized"}
+    assert runtime.runner.invocations["IdentityApiFunction"] == before
+
+
+def test_a_token_below_assurance_level_3_is_refused_by_the_platform(runtime, anna):
+    token = resident_token(runtime, anna["personnummer"], assurance_level=2)
+    status, _, body = call(runtime, "GET", "/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert status == 401
+    assert json.loads(body)["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "param"),
+    [
+        ("/dev/idp/resident/token", {"personnummer": "811218-9875"}, "personnummer"),
+        ("/dev/idp/resident/token", {"personnummer": "811218-9876", "assurance_level": 9}, "assurance_level"),
+        ("/dev/idp/staff/token", {"hsa_id": "nope"}, "hsa_id"),
+    ],
+)
+def test_token_endpoints_refuse_bad_input_with_a_problem(runtime, path, body, param):
+    status, _, raw = call(runtime, "POST", path, body)
+    assert status == 400
+    assert json.loads(raw)["invalid_params"][0]["name"] == param
+
+
+def test_unknown_routes_are_404(runtime):
+    assert call(runtime, "GET", "/v1/nowhere")[0] == 404
+    assert call(runtime, "DELETE", "/v1/clinics")[0] == 404
+
+
+def _aws(runtime, service):
+    return boto3.client(
+        service,
+        endpoint_url=runtime.aws_url,
+        region_name="eu-north-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def _wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_feed_message_sent_to_the_queue_reaches_search_through_the_poller(runtime):
+    from local_runtime.demo import CATALOGUE
+
+    unit = dict(
+        CATALOGUE.units[0], hsa_id="SE2321000016-E2E1", name="Ekskogen Testmottagning E2E", active=True
+    )
+    _aws(runtime, "sqs").send_message(
+        QueueUrl=runtime.deployment.lookup("HsaFeedQueue", None),
+        MessageBody=json.dumps(feed_message("care_unit.upserted", unit)),
+    )
+    assert _wait_for(lambda: get_json(runtime, "/v1/clinics?q=testmottagning")[1]["items"])
+    assert get_json(runtime, "/v1/clinics?q=testmottagning")[1]["items"][0]["id"] == "SE2321000016-E2E1"
+
+
+def test_a_poison_message_reaches_the_dlq_with_its_reason(runtime):
+    sqs = _aws(runtime, "sqs")
+    sqs.send_message(QueueUrl=runtime.deployment.lookup("HsaFeedQueue", None), MessageBody="{broken")
+    dlq = runtime.deployment.lookup("HsaFeedDeadLetterQueue", None)
+    found = []
+
+    def dead_lettered():
+        found.extend(sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"]).get("Messages", []))
+        return bool(found)
+
+    assert _wait_for(dead_lettered)
+    assert found[0]["MessageAttributes"]["rejection_reason"]["StringValue"] == "malformed-json"
+
+
+def test_fifty_concurrent_conditional_writes_of_one_key_have_exactly_one_winner(runtime):
+    db = _aws(runtime, "dynamodb")
+    table = runtime.deployment.lookup("DirectoryTable", None)
+    start = threading.Barrier(50)
+
+    def book(n):
+        start.wait()
+        try:
+            db.put_item(
+                TableName=table,
+                Item={"pk": {"S": "RACE"}, "sk": {"S": "slot"}, "by": {"N": str(n)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return True
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(book, range(50)))
+    assert results.count(True) == 1
+    assert results.count("ConditionalCheckFailedException") == 49
+
+
+def test_concurrent_requests_to_different_functions_each_see_their_own_environment(runtime, anna):
+    """The identity function needs MINIMUM_RESIDENT_ASSURANCE, the directory DIRECTORY_TABLE_NAME: a leak fails."""
+    token = resident_token(runtime, anna["personnummer"])
+
+    def one(n):
+        if n % 2:
+            return call(runtime, "GET", "/v1/me", headers={"Authorization": f"Bearer {token}"})[0]
+        return call(runtime, "GET", "/v1/clinics?region=01&limit=5")[0]
+
+    with ThreadPoolExecutor(16) as pool:
+        assert set(pool.map(one, range(80))) == {200}
