@@ -43,6 +43,7 @@ lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
 
 bench: $(VENV)/.synced ## cold import and warm handler benchmarks (figures under benchmarks/)
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.runtime
 
 # SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.
 $(SAM_VENV)/.synced: infra/sam-requirements.txt

@@ -170,3 +170,24 @@ def serialise_dynamodb() -> None:
 
     DynamoHandler.call_action = locked  # type: ignore[method-assign]
     _serialised = True
+
+
+def dispatch_lambda(invoke: Any) -> None:
+    """Run Lambda invocations in-process: `invoke(function_name, event) -> result`.
+
+    moto runs functions in Docker, which is not available. Every invocation (Step Functions Lambda tasks,
+    `lambda.invoke`, event source mappings) passes through the private `LambdaFunction._invoke_lambda`,
+    which this replaces; tests/e2e/test_workflows.py keeps it honest against the pinned moto.
+    """
+    import json
+
+    from moto.awslambda.models import LambdaFunction
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+        try:
+            return json.dumps(invoke(self.function_name, payload)), False, ""
+        except Exception as error:  # reported to the caller as a function error, as Lambda does
+            return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True, ""
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]

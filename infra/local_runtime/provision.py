@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from local_runtime.template import PSEUDO_PARAMETERS, Template, resolve
+from local_runtime.template import PSEUDO_PARAMETERS, REPO_ROOT, Template, resolve
 
 REGION = PSEUDO_PARAMETERS["AWS::Region"]
 ACCOUNT = PSEUDO_PARAMETERS["AWS::AccountId"]
@@ -31,6 +31,7 @@ class Deployment:
     template: Template
     session: boto3.session.Session
     refs: dict[str, Any] = field(default_factory=dict)
+    function_names: dict[str, str] = field(default_factory=dict)  # physical name -> logical id
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def lookup(self, logical_id: str, attribute: str | None) -> Any:
@@ -59,10 +60,8 @@ def provision(template: Template, session: boto3.session.Session) -> Deployment:
     _provision_kms_keys(deployment)
     _provision_tables(deployment)
     _provision_queues(deployment)
-    for logical_id in template.functions:
-        name = physical_name(logical_id)
-        deployment.refs[logical_id] = name
-        deployment.attributes[(logical_id, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    _provision_functions(deployment)
+    _provision_state_machines(deployment)
     for logical_id, resource in template.resources.items():
         deployment.refs.setdefault(logical_id, physical_name(logical_id))
         if resource["Type"] == "AWS::Logs::LogGroup":
@@ -70,6 +69,61 @@ def provision(template: Template, session: boto3.session.Session) -> Deployment:
                 f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{logical_id}"
             )
     return deployment
+
+
+LOCAL_ROLE = "eservices-local-role"
+
+
+def _provision_functions(deployment: Deployment) -> None:
+    """Register each function with the emulator (its code runs in-process: see moto_patches.dispatch_lambda)."""
+    import io
+    import zipfile
+
+    functions = deployment.template.functions
+    if not functions:
+        return
+    role = deployment.session.client("iam").create_role(
+        RoleName=LOCAL_ROLE, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("README.txt", "runs in-process in the local runtime")
+    lambda_client = deployment.session.client("lambda")
+    for logical_id, fn in functions.items():
+        name = physical_name(logical_id)
+        arn = lambda_client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler=fn.handler,
+            Code={"ZipFile": archive.getvalue()},
+            Timeout=fn.timeout,
+        )["FunctionArn"]
+        deployment.refs[logical_id] = name
+        deployment.attributes[(logical_id, "Arn")] = arn
+        deployment.function_names[name] = logical_id
+
+
+def _provision_state_machines(deployment: Deployment) -> None:
+    """State machines from their `DefinitionUri` files, with `DefinitionSubstitutions` resolved."""
+    machines = deployment.template.of_type("AWS::Serverless::StateMachine")
+    if not machines:
+        return
+    sfn = deployment.session.client("stepfunctions")
+    role = f"arn:aws:iam::{ACCOUNT}:role/{LOCAL_ROLE}"
+    for logical_id, props in machines.items():
+        definition = (REPO_ROOT / props["DefinitionUri"]).read_text(encoding="utf-8")
+        for key, value in deployment.resolve(props.get("DefinitionSubstitutions", {})).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        arn = sfn.create_state_machine(
+            name=physical_name(logical_id),
+            definition=definition,
+            roleArn=role,
+            type=props.get("Type", "STANDARD"),
+        )["stateMachineArn"]
+        deployment.refs[logical_id] = arn
+        deployment.attributes[(logical_id, "Arn")] = arn
+        deployment.attributes[(logical_id, "Name")] = physical_name(logical_id)
 
 
 def _provision_kms_keys(deployment: Deployment) -> None:

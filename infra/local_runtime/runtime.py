@@ -58,6 +58,7 @@ class LocalRuntime:
     host: str = "127.0.0.1"
     load_demo_data: bool = True
     poll_interval: float = 0.1
+    template: Template | None = None
     deployment: Deployment = field(init=False)
     runner: FunctionRunner = field(init=False)
     gateway: Gateway = field(init=False)
@@ -91,9 +92,8 @@ class LocalRuntime:
         self._configure_moto()
 
         issuer = f"{self.base_url}/dev/idp"
-        template = Template(
-            parameters={"ResidentIssuerUrl": f"{issuer}/resident", "StaffIssuerUrl": f"{issuer}/staff"}
-        )
+        local = {"ResidentIssuerUrl": f"{issuer}/resident", "StaffIssuerUrl": f"{issuer}/staff"}
+        template = Template(self.template.data if self.template else None, parameters=local)
         self.deployment = provision(template, boto3.session.Session())
         self.idps = {
             "resident": DevIdentityProvider(
@@ -102,6 +102,9 @@ class LocalRuntime:
             "staff": DevIdentityProvider("staff", f"{issuer}/staff", template.parameters["StaffAudience"]),
         }
         self.runner = FunctionRunner(self.deployment)
+        moto_patches.dispatch_lambda(
+            lambda name, event: self.runner.invoke(self.deployment.function_names[name], event)
+        )
         self.gateway = Gateway(self._routes(), self._authorizers(), self.runner)
         self._add_local_routes()
         self._start_http()
@@ -134,12 +137,13 @@ class LocalRuntime:
             self.stop()
 
     def _configure_moto(self) -> None:
-        request = urllib.request.Request(
-            f"{self.aws_url}/moto-api/config",
-            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-            method="POST",
-        )
-        urllib.request.urlopen(request, timeout=5).close()
+        """Start from an empty emulator (moto's state is per process) and let state machines execute."""
+        for path, body in (
+            ("reset", b""),
+            ("config", json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()),
+        ):
+            request = urllib.request.Request(f"{self.aws_url}/moto-api/{path}", data=body, method="POST")
+            urllib.request.urlopen(request, timeout=5).close()
 
     # ---- derived from template.yaml -----------------------------------------------------------------
     def _routes(self) -> list[Route]:

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -289,3 +290,17 @@ def test_concurrent_requests_to_different_functions_each_see_their_own_environme
 
     with ThreadPoolExecutor(16) as pool:
         assert set(pool.map(one, range(80))) == {200}
+
+
+def test_the_readme_directory_examples_answer_with_demo_data(runtime):
+    import re
+
+    from local_runtime.template import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    paths = re.findall(r"curl\s+'?http://127\.0\.0\.1:3000(/v1/clinics[^'\s]*)", readme)
+    assert len(paths) >= 4
+    for path in paths:
+        status, body = get_json(runtime, urllib.parse.quote(path, safe="/?=&,"))
+        assert status == 200, path
+        assert body.get("items") or body.get("id"), path
