@@ -27,7 +27,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	@touch $@
 
 run: $(VENV)/.synced ## run the whole platform locally with demo data (PORT, AWS_PORT to override)
-	$(BIN)/python -m local_runtime
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m local_runtime
 
 test: $(VENV)/.synced ## run every test (unit, integration, e2e)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
@@ -42,8 +42,8 @@ lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
 	$(BIN)/cfn-lint template.yaml
 
 bench: $(VENV)/.synced ## cold import and warm handler benchmarks (figures under benchmarks/)
-	$(BIN)/python -m benchmarks.run
-	$(BIN)/python -m benchmarks.runtime
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.run
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.runtime
 
 # SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.
 $(SAM_VENV)/.synced: infra/sam-requirements.txt

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import threading
@@ -20,6 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from local_runtime.runtime import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -28,12 +29,6 @@ QUERIES = {
     "name search": "/v1/clinics?q=vardcentral&limit=20",
     "near search": "/v1/clinics?near=59.3293,18.0686&radius_km=20&limit=20",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, Any]:

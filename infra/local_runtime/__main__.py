@@ -12,28 +12,11 @@ import time
 from local_runtime.runtime import LocalRuntime
 
 
-def main() -> int:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    started = time.perf_counter()
-    runtime = LocalRuntime(
-        port=int(os.environ.get("PORT", "3000")), aws_port=int(os.environ.get("AWS_PORT", "4566"))
-    )
-    try:
-        runtime.start()
-    except OSError as error:
-        print(
-            f"cannot start: {error} (is something else on port {runtime.port} or {runtime.aws_port}? set PORT/AWS_PORT)",
-            file=sys.stderr,
-        )
-        return 1
+def _print_banner(runtime: LocalRuntime, seconds: float) -> None:
     base = runtime.base_url
     print(
         f"""
-Open e-services, local runtime (started in {time.perf_counter() - started:.1f} s)
+Open e-services, local runtime (started in {seconds:.1f} s)
 
   API                {base}                e.g. curl '{base}/v1/clinics?q=vardcentral&limit=3'
   Health             {base}/health
@@ -44,21 +27,43 @@ Open e-services, local runtime (started in {time.perf_counter() - started:.1f} s
   AWS endpoint       {runtime.aws_url}      (moto; AWS_ENDPOINT_URL={runtime.aws_url} with any credentials)
 
   Resident token:    curl -s -X POST {base}/dev/idp/resident/token -d '{{"personnummer": "<from /dev/identities>"}}'
-  Demo clinics are arriving through the HSA feed queue ({runtime.demo_state}); Ctrl-C stops everything.
+  Demo clinics are arriving through the HSA feed queue; Ctrl-C stops everything.
 """,
         flush=True,
+    )
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    started = time.perf_counter()
+    runtime = LocalRuntime(
+        port=int(os.environ.get("PORT", "3000")), aws_port=int(os.environ.get("AWS_PORT", "4566"))
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        runtime.start()
+        _print_banner(runtime, time.perf_counter() - started)
         runtime.wait_until_loaded()
         print(f"Demo data loaded ({time.perf_counter() - started:.1f} s after start).", flush=True)
         stop.wait()
     except KeyboardInterrupt:
         pass
+    except OSError as error:
+        print(
+            f"cannot start: {error} (is something else on port {runtime.port} or {runtime.aws_port}? "
+            "Set PORT and AWS_PORT.)",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         print("stopping...", flush=True)
         runtime.stop()
+        print("stopped.", flush=True)
     return 0
 
 

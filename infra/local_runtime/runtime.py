@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import urllib.request
@@ -79,6 +80,7 @@ class LocalRuntime:
         from moto.server import ThreadedMotoServer
 
         self._stopping = threading.Event()
+        self.demo_state = "off"
         self._saved_env = {k: os.environ.get(k) for k in [*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL", "MOTO_PORT"]}
         for key, value in FAKE_CREDENTIALS.items():
             os.environ.setdefault(key, value)
@@ -114,13 +116,16 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
+        """Stop whatever has started (also after a start interrupted half-way)."""
         self._stopping.set()
         for poller in self.pollers:
             if poller.thread:
                 poller.thread.join(timeout=5)
-        self._http.shutdown()
-        self._http.server_close()
-        self._moto.stop()
+        if hasattr(self, "_http"):
+            self._http.shutdown()
+            self._http.server_close()
+        if hasattr(self, "_moto"):
+            self._moto.stop()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -330,9 +335,9 @@ class LocalRuntime:
         self.demo_state = "loading"
         sqs = self.deployment.session.client("sqs")
         queue = self.deployment.lookup("HsaFeedQueue", None)
-        send_all(sqs, queue, demo.hsa_catalogue_feed())
 
-        def watch() -> None:
+        def send_and_watch() -> None:
+            send_all(sqs, queue, demo.hsa_catalogue_feed())
             while not self._stopping.is_set():
                 attributes = sqs.get_queue_attributes(
                     QueueUrl=queue,
@@ -347,7 +352,7 @@ class LocalRuntime:
                     return
                 time.sleep(0.2)
 
-        threading.Thread(target=watch, name="demo-data", daemon=True).start()
+        threading.Thread(target=send_and_watch, name="demo-data", daemon=True).start()
 
     def wait_until_loaded(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
@@ -355,6 +360,13 @@ class LocalRuntime:
             if time.monotonic() > deadline:
                 raise TimeoutError("demo data did not load")
             time.sleep(0.1)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for tests and benchmarks that start runtimes side by side)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 def _problem(error: InvalidInput) -> Response:

@@ -20,13 +20,7 @@ from botocore.exceptions import ClientError
 from eservices_core.identifiers import is_valid_personal_identity
 from local_runtime.generate import feed_message
 from local_runtime.idp import DevIdentityProvider, resident_claims
-from local_runtime.runtime import LocalRuntime
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from local_runtime.runtime import LocalRuntime, free_port
 
 
 @pytest.fixture(scope="module")
@@ -304,3 +298,43 @@ def test_the_readme_directory_examples_answer_with_demo_data(runtime):
         status, body = get_json(runtime, urllib.parse.quote(path, safe="/?=&,"))
         assert status == 200, path
         assert body.get("items") or body.get("id"), path
+
+
+def test_make_run_starts_the_runtime_and_ctrl_c_stops_it_cleanly():
+    """The README's first command, as a person runs it (environment present)."""
+    import os
+    import signal
+    import subprocess
+
+    from local_runtime.template import REPO_ROOT
+
+    port, aws_port = free_port(), free_port()
+    env = {**os.environ, "PORT": str(port), "AWS_PORT": str(aws_port)}
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=REPO_ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        healthy = _wait_for(lambda: _health_status(port) == 200, timeout=60)
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert healthy, output
+    assert f"http://127.0.0.1:{port}/dev/login" in output
+    assert "stopped." in output and "Traceback" not in output, output
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # the gateway's port is free again
+
+
+def _health_status(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return response.status
+    except (urllib.error.URLError, ConnectionError):
+        return None

@@ -10,9 +10,8 @@ import uuid
 import boto3
 import pytest
 
-from local_runtime.runtime import LocalRuntime
+from local_runtime.runtime import LocalRuntime, free_port
 from local_runtime.template import Template
-from tests.e2e.test_local_runtime import free_port
 
 
 @pytest.fixture(scope="module")
