@@ -44,6 +44,8 @@ def main() -> int:
         port=int(os.environ.get("PORT", "3000")), aws_port=int(os.environ.get("AWS_PORT", "4566"))
     )
     stop = threading.Event()
+    # Ctrl-C must stop the runtime even where SIGINT arrives ignored (started from a script's background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         runtime.start()

@@ -154,7 +154,9 @@ def _by_terms(store: DirectoryStore, search: ClinicSearch) -> SearchResult:
     """Key on the longest word (the most selective); the others, and the facets, filter."""
     key_term = max(search.terms, key=len)
     others = [t for t in search.terms if t != key_term]
-    fetch = min(1000, max(100, 10 * search.limit))
+    filtered = bool(others or search.region or search.municipality or search.kind)
+    # Filters drop entries after they are read, so read ahead; without them one entry more than a page will do.
+    fetch = min(1000, max(100, 10 * search.limit)) if filtered else search.limit + 1
     return _walk_partition(
         store, search, keys.term_partition(key_term), prefix=key_term, required_terms=others, fetch=fetch
     )
