@@ -33,6 +33,7 @@ from local_runtime.idp import DevIdentityProvider, resident_claims, staff_claims
 from local_runtime.pages import login_page
 from local_runtime.poller import SqsEventSource, send_all
 from local_runtime.provision import Deployment, provision
+from local_runtime.schedules import Scheduler
 from local_runtime.template import Template
 
 logger = logging.getLogger("local_runtime")
@@ -111,6 +112,10 @@ class LocalRuntime:
         self._add_local_routes()
         self._start_http()
         self._start_pollers()
+        self.scheduler = Scheduler.from_template(template, self.runner.invoke, clock.now_utc())
+        threading.Thread(
+            target=self.scheduler.run, args=(clock.now_utc,), name="scheduler", daemon=True
+        ).start()
         if self.load_demo_data:
             self._load_demo_data()
         return self
@@ -118,6 +123,8 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stop whatever has started (also after a start interrupted half-way)."""
         self._stopping.set()
+        if hasattr(self, "scheduler"):
+            self.scheduler.stop()
         for poller in self.pollers:
             if poller.thread:
                 poller.thread.join(timeout=5)
@@ -260,7 +267,14 @@ class LocalRuntime:
             p.name: ("running" if p.thread and p.thread.is_alive() else "stopped") for p in self.pollers
         }
         healthy = aws == "ok" and all(state == "running" for state in pollers.values())
-        parts = {"gateway": "ok", "aws": aws, "pollers": pollers, "demo_data": self.demo_state}
+        schedules = {t.name: t.next_run.isoformat() for t in self.scheduler.targets}
+        parts = {
+            "gateway": "ok",
+            "aws": aws,
+            "pollers": pollers,
+            "schedules": schedules,
+            "demo_data": self.demo_state,
+        }
         return Response.json(
             200 if healthy else 503, {"status": "ok" if healthy else "degraded", "parts": parts}
         )

@@ -6,6 +6,8 @@ import copy
 import json
 import time
 import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -24,6 +26,16 @@ def runtime():
             "CodeUri": "tests/fixtures/functions/workflow_probe/",
             "Handler": "workflow_probe.handler.handler",
             "Environment": {"Variables": {"PROBE_LABEL": "from-the-template"}},
+            "Events": {
+                "Nightly": {
+                    "Type": "ScheduleV2",
+                    "Properties": {
+                        "ScheduleExpression": "cron(0 2 * * ? *)",
+                        "ScheduleExpressionTimezone": "Europe/Stockholm",
+                        "Input": '{"value": 5}',
+                    },
+                }
+            },
         },
     }
     data["Resources"]["ProbeStateMachine"] = {
@@ -73,3 +85,22 @@ def test_a_failing_task_takes_its_catch_path(runtime):
     output = json.loads(execution["output"])
     assert output["outcome"] == "compensated"
     assert "asked to fail" in json.dumps(output["error"])
+
+
+def test_schedules_from_the_template_fire_their_function_when_due(runtime):
+    [target] = [t for t in runtime.scheduler.targets if t.name == "ProbeFunction.Nightly"]
+    assert target.next_run.astimezone(ZoneInfo("Europe/Stockholm")).hour == 2
+    before = runtime.runner.invocations["ProbeFunction"]
+
+    assert runtime.scheduler.run_due(target.next_run) == ["ProbeFunction.Nightly"]
+    assert runtime.runner.invocations["ProbeFunction"] == before + 1
+    assert target.next_run > datetime.now(UTC)
+    _, health = runtime_health(runtime)
+    assert "ProbeFunction.Nightly" in health["parts"]["schedules"]
+
+
+def runtime_health(rt):
+    import urllib.request
+
+    with urllib.request.urlopen(rt.base_url + "/health", timeout=10) as response:
+        return response.status, json.loads(response.read())
