@@ -97,8 +97,8 @@ class Gateway:
             except Unauthorized as reason:
                 logger.info("401 from %s on %s: %s", route.authorizer, route.route_key, reason)
                 return Response.json(401, {"message": "Unauthorized"}, {"WWW-Authenticate": "Bearer"})
-        event = self._event(
-            route, method, raw_path, raw_query, headers, body, path_parameters, claims, source_ip
+        event = http_api_event(
+            route.route_key, method, raw_path, raw_query, headers, body, path_parameters, claims, source_ip
         )
         try:
             result = self.runner.invoke(route.function, event)
@@ -116,63 +116,6 @@ class Gateway:
         return None, {}
 
     @staticmethod
-    def _event(
-        route: Route,
-        method: str,
-        raw_path: str,
-        raw_query: str,
-        headers: dict[str, str],
-        body: bytes,
-        path_parameters: dict[str, str],
-        claims: dict[str, str] | None,
-        source_ip: str,
-    ) -> dict[str, Any]:
-        now = datetime.now(UTC)
-        query: dict[str, str] = {}
-        for key, value in parse_qsl(raw_query, keep_blank_values=True):
-            query[key] = f"{query[key]},{value}" if key in query else value
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": route.route_key,
-            "rawPath": raw_path,
-            "rawQueryString": raw_query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "local",
-                "domainName": headers.get("host", "localhost"),
-                "domainPrefix": "local",
-                "http": {
-                    "method": method,
-                    "path": raw_path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": source_ip,
-                    "userAgent": headers.get("user-agent", ""),
-                },
-                "requestId": str(uuid.uuid4()),
-                "routeKey": route.route_key,
-                "stage": "$default",
-                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "timeEpoch": int(time.time() * 1000),
-            },
-            "isBase64Encoded": False,
-        }
-        if "cookie" in headers:
-            event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
-        if query:
-            event["queryStringParameters"] = query
-        if path_parameters:
-            event["pathParameters"] = path_parameters
-        if claims is not None:
-            event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-        if body:
-            try:
-                event["body"] = body.decode("utf-8")
-            except UnicodeDecodeError:
-                event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-        return event
-
-    @staticmethod
     def _response(result: Any) -> Response:
         if not isinstance(result, dict) or "statusCode" not in result:
             return Response.json(200, result)
@@ -184,3 +127,61 @@ class Gateway:
         if result.get("cookies"):
             headers["Set-Cookie"] = "; ".join(result["cookies"])
         return Response(int(result["statusCode"]), headers, raw)
+
+
+def http_api_event(
+    route_key: str,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+    path_parameters: dict[str, str],
+    claims: dict[str, str] | None,
+    source_ip: str,
+) -> dict[str, Any]:
+    """An HTTP API payload 2.0 event, as API Gateway hands it to a Lambda function."""
+    now = datetime.now(UTC)
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": headers.get("host", "localhost"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if "cookie" in headers:
+        event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
+    if query:
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    if body:
+        try:
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return event

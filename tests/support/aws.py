@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import boto3
 
 from eservices_core import aws
-from eservices_core.config import function_environment
+from local_runtime.functions import FunctionRunner
 from local_runtime.poller import SqsEventSource
 from local_runtime.provision import Deployment
-from tests.support.events import LambdaContext
 
 
 @dataclass
@@ -32,16 +31,16 @@ class Stack:
     def arn(self, logical_id: str) -> str:
         return str(self.deployment.lookup(logical_id, "Arn"))
 
+    @cached_property
+    def runner(self) -> FunctionRunner:
+        return FunctionRunner(self.deployment)
+
     def invoke(self, function_logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        """Call the function's real handler with exactly its template environment.
+        """Call the function's real handler with exactly its template environment, as the local runtime does.
 
         Like a warm Lambda container, what the function built on first use is kept between invocations.
         """
-        fn = self.deployment.template.functions[function_logical_id]
-        module_name, handler_name = fn.handler.rsplit(".", 1)
-        handler = getattr(importlib.import_module(module_name), handler_name)
-        with function_environment(self.deployment.function_environment(function_logical_id)):
-            result: dict[str, Any] = handler(event, LambdaContext(function_name=function_logical_id))
+        result: dict[str, Any] = self.runner.invoke(function_logical_id, event)
         return result
 
     def event_source(self, function_logical_id: str) -> SqsEventSource:

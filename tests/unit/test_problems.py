@@ -26,7 +26,8 @@ from eservices_core.problems import (
     problem_body,
     problem_response,
 )
-from tests.support.events import LambdaContext, http_event, json_body
+from local_runtime.functions import LambdaContext
+from tests.support.events import http_event, json_body
 
 ERRORS = [
     (InvalidInput("limit must be an integer"), 400, "invalid-input"),
@@ -161,7 +162,7 @@ def app(log_stream):
 
 
 def call(app, method: str, path: str) -> dict:
-    return app.resolve(http_event(method, path), LambdaContext())
+    return app.resolve(http_event(method, path), LambdaContext("problems-test"))
 
 
 def content_type(response: dict) -> str:
