@@ -202,7 +202,10 @@ def test_an_unexpected_exception_answers_an_opaque_500(app, log_stream):
     assert "811218" not in response["body"]
     assert "db.internal" not in response["body"]
     assert "RuntimeError" not in response["body"]
-    assert "unhandled error" in log_stream.getvalue(), "the failure is logged for operators"
+    logged = log_stream.getvalue()
+    assert "unhandled error" in logged and "RuntimeError" in logged, "the failure is logged for operators"
+    assert "crash" in logged, "with where it was raised"
+    assert "811218" not in logged and "boom" not in logged, "but never the message (rule 4)"
 
 
 def test_service_unavailable_from_a_route_answers_503_with_retry_after(app, log_stream):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from eservices_core.errors import DomainError, InvalidInput, ServiceUnavailable
@@ -69,5 +70,10 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[str]:
-        logger.exception("unhandled error")
+        # The type and where it was raised, never the message: an unknown error's text may carry personal data.
+        frames = [
+            f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+            for f in traceback.extract_tb(error.__traceback__)
+        ]
+        logger.error("unhandled error", extra={"error_type": type(error).__name__, "frames": frames[-10:]})
         return problem_response(DomainError("The request could not be completed"), path())
