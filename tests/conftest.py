@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from hypothesis import settings
+
+# Timing belongs in benchmarks: no per-example deadline, so a loaded CI machine cannot fail a property test.
+settings.register_profile("project", deadline=None, print_blob=True)
+settings.load_profile("project")
 
 if TYPE_CHECKING:
     from tests.support.aws import Stack
