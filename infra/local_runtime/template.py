@@ -116,7 +116,7 @@ _SUB = re.compile(r"\$\{([^}]+)\}")
 
 
 def resolve(value: Any, lookup: Resolver, parameters: Mapping[str, str]) -> Any:
-    """Resolve Ref, Fn::GetAtt, Fn::Sub, Fn::If (false branch never taken locally) and Fn::Join.
+    """Resolve Ref, Fn::GetAtt, Fn::Sub and Fn::Join; any other function fails loudly.
 
     `lookup(logical_id, attribute)` answers a resource's Ref (attribute None) or one of its attributes.
     """

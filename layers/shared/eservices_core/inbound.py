@@ -54,11 +54,6 @@ class Contract:
         validate: Callable[[Any], Any] = fastjsonschema.compile(schema)
         return validate
 
-    @cached_property
-    def schema(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.schema_path.read_text(encoding="utf-8"))
-        return loaded
-
     def parse(self, body: str) -> dict[str, Any]:
         """The message as a dict, or `RejectedMessage` saying where it breaks the contract."""
         import fastjsonschema
