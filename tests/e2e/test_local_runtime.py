@@ -329,7 +329,10 @@ def test_make_run_starts_the_runtime_and_ctrl_c_stops_it_cleanly():
     assert f"http://127.0.0.1:{port}/dev/login" in output
     assert "stopped." in output and "Traceback" not in output, output
     with socket.socket() as s:
-        s.bind(("127.0.0.1", port))  # the gateway's port is free again
+        # Nothing listens any more; SO_REUSEADDR (as servers set it) ignores the closed connections' TIME_WAIT.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen()
 
 
 def _health_status(port):
