@@ -71,7 +71,7 @@ def main() -> None:
     from local_runtime import moto_patches
     from local_runtime.functions import FunctionRunner
     from local_runtime.generate import catalogue, feed
-    from local_runtime.poller import send_all
+    from local_runtime.poller import event_sources
     from local_runtime.provision import provision
     from local_runtime.runtime import free_port
     from local_runtime.template import Template
@@ -88,7 +88,11 @@ def main() -> None:
         api_env = deployment.function_environment("DirectoryApiFunction")
         load_started = time.perf_counter()
         runner = FunctionRunner(deployment)
-        _load(runner, deployment, catalogue(UNITS, seed=42), feed, send_all)
+        # The catalogue through the real queue and the feed function, as in the national test.
+        [feed_source] = [
+            s for fn, s in event_sources(deployment, runner.invoke) if fn == "DirectoryFeedFunction"
+        ]
+        feed_source.deliver(feed(catalogue(UNITS, seed=42)))
         load_seconds = time.perf_counter() - load_started
 
         env = {**os.environ, **api_env, "PYTHONPATH": os.pathsep.join(str(p) for p in PATHS)}
@@ -128,20 +132,6 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=2) + "\n")
     _print(report)
     print(f"\nwritten to {out.relative_to(ROOT)}")
-
-
-def _load(runner: Any, deployment: Any, cat: Any, feed: Any, send_all: Any) -> None:
-    """The catalogue through the real queue and the feed function, as in the national test."""
-    from local_runtime.poller import SqsEventSource
-
-    sqs = deployment.session.client("sqs")
-    url = deployment.lookup("HsaFeedQueue", None)
-    arn = deployment.lookup("HsaFeedQueue", "Arn")
-    source = SqsEventSource(sqs, url, arn, 10, lambda event: runner.invoke("DirectoryFeedFunction", event))
-    messages = feed(cat)
-    for start in range(0, len(messages), 500):
-        send_all(sqs, url, messages[start : start + 500])
-        source.drain()
 
 
 def _warm(runner: Any, http_event: Any) -> dict[str, Any]:

@@ -7,11 +7,15 @@ maxReceiveCount, exactly as with the managed event source mapping.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local_runtime.provision import Deployment
 
 logger = logging.getLogger(__name__)
 Invoke = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -59,6 +63,17 @@ class SqsEventSource:
             total += received
         return total
 
+    def deliver(self, bodies: list[dict[str, Any]], wave: int = 500) -> int:
+        """Send `bodies` to the queue in waves, draining after each, as a feed arrives; returns messages received.
+
+        Waves keep the queue short: moto's SQS send walks the whole queue per message.
+        """
+        received = 0
+        for start in range(0, len(bodies), wave):
+            send_all(self.sqs, self.queue_url, bodies[start : start + wave])
+            received += self.drain()
+        return received
+
     def _deliver(self, messages: list[dict[str, Any]]) -> set[str]:
         event = {"Records": [self._record(m) for m in messages]}
         try:
@@ -105,3 +120,28 @@ def send_all(sqs: Any, queue_url: str, bodies: list[dict[str, Any]]) -> None:
         )
         if result.get("Failed"):
             raise RuntimeError(f"SQS refused messages: {result['Failed']}")
+
+
+def event_sources(
+    deployment: Deployment, invoke: Callable[[str, dict[str, Any]], Any]
+) -> list[tuple[str, SqsEventSource]]:
+    """(function logical id, its event source) for every SQS event of the template, with its batch settings."""
+    sqs = deployment.session.client("sqs")
+    sources = []
+    for function, props in deployment.template.sqs_event_sources():
+        arn = deployment.resolve(props["Queue"])
+        sources.append(
+            (
+                function,
+                SqsEventSource(
+                    sqs=sqs,
+                    queue_url=sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"],
+                    queue_arn=arn,
+                    batch_size=int(props.get("BatchSize", 10)),
+                    invoke=functools.partial(invoke, function),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in props.get("FunctionResponseTypes", []),
+                ),
+            )
+        )
+    return sources

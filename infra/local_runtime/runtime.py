@@ -7,7 +7,6 @@ providers; the simulated HSA catalogue feeding demo clinics through its queue.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -29,9 +28,9 @@ from local_runtime import demo, moto_patches
 from local_runtime.authorizer import JwtAuthorizer
 from local_runtime.functions import FunctionRunner
 from local_runtime.gateway import Gateway, Response, Route, compile_path
-from local_runtime.idp import DevIdentityProvider, resident_claims, staff_claims
+from local_runtime.idp import TOKEN_LIFETIME_SECONDS, DevIdentityProvider, resident_claims, staff_claims
 from local_runtime.pages import login_page
-from local_runtime.poller import SqsEventSource, send_all
+from local_runtime.poller import SqsEventSource, event_sources, send_all
 from local_runtime.provision import Deployment, provision
 from local_runtime.schedules import Scheduler
 from local_runtime.template import Template
@@ -253,7 +252,7 @@ class LocalRuntime:
         token = idp.issue(claims)
         return Response.json(
             200,
-            {"access_token": token, "token_type": "Bearer", "expires_in": 3600},
+            {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS},
             {"Cache-Control": "no-store"},
         )
 
@@ -315,20 +314,8 @@ class LocalRuntime:
         threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True).start()
 
     def _start_pollers(self) -> None:
-        sqs = self.deployment.session.client("sqs")
-        for function, props in self.deployment.template.sqs_event_sources():
-            arn = self.deployment.resolve(props["Queue"])
-            url = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
-            source = SqsEventSource(
-                sqs=sqs,
-                queue_url=url,
-                queue_arn=arn,
-                batch_size=int(props.get("BatchSize", 10)),
-                invoke=functools.partial(self.runner.invoke, function),
-                report_batch_item_failures="ReportBatchItemFailures"
-                in props.get("FunctionResponseTypes", []),
-            )
-            poller = Poller(f"{function} <- {arn.rsplit(':', 1)[1]}", source)
+        for function, source in event_sources(self.deployment, self.runner.invoke):
+            poller = Poller(f"{function} <- {source.queue_arn.rsplit(':', 1)[1]}", source)
             poller.thread = threading.Thread(target=self._poll, args=(poller,), name=poller.name, daemon=True)
             poller.thread.start()
             self.pollers.append(poller)

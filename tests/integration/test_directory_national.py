@@ -7,7 +7,6 @@ import pytest
 from directory.geo import distance_km
 from directory.model import search_terms
 from local_runtime.generate import catalogue, feed
-from local_runtime.poller import send_all
 from tests.integration.directory_helpers import search, search_all
 from tests.support.aws import count_calls
 from tests.support.events import json_body
@@ -21,12 +20,7 @@ ACTIVE = [u for u in CAT.units if u["active"]]
 @pytest.fixture(scope="module")
 def nation(module_stack):
     """The catalogue arrives as a feed does, in waves, each sent to the queue and consumed by the poller."""
-    sqs, queue = module_stack.session.client("sqs"), module_stack.ref("HsaFeedQueue")
-    source = module_stack.event_source("DirectoryFeedFunction")
-    messages, received = feed(CAT), 0
-    for start in range(0, len(messages), 500):
-        send_all(sqs, queue, messages[start : start + 500])
-        received += source.drain()
+    received = module_stack.event_source("DirectoryFeedFunction").deliver(feed(CAT))
     assert received == UNITS + len(CAT.providers)
     assert module_stack.drain("HsaFeedDeadLetterQueue") == []
     return module_stack

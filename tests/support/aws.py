@@ -13,7 +13,7 @@ import boto3
 
 from eservices_core import aws
 from local_runtime.functions import FunctionRunner
-from local_runtime.poller import SqsEventSource
+from local_runtime.poller import SqsEventSource, event_sources
 from local_runtime.provision import Deployment
 
 
@@ -45,21 +45,8 @@ class Stack:
 
     def event_source(self, function_logical_id: str) -> SqsEventSource:
         """The function's SQS event source from the template, polled in-process."""
-        [(queue_ref, props)] = [
-            (p["Queue"], p)
-            for fn, p in self.deployment.template.sqs_event_sources()
-            if fn == function_logical_id
-        ]
-        arn = self.deployment.resolve(queue_ref)
-        url = self.session.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
-        return SqsEventSource(
-            sqs=self.session.client("sqs"),
-            queue_url=url,
-            queue_arn=arn,
-            batch_size=int(props.get("BatchSize", 10)),
-            invoke=lambda event: self.invoke(function_logical_id, event),
-            report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-        )
+        [source] = [s for fn, s in event_sources(self.deployment, self.invoke) if fn == function_logical_id]
+        return source
 
     def drain(self, queue_logical_id: str, max_messages: int = 100) -> list[dict[str, Any]]:
         """Receive (and delete) what is on a queue, with message attributes."""

@@ -49,16 +49,10 @@ class DirectoryStore:
     # ---- reads (API) ------------------------------------------------------------------------------------
     def get_unit(self, hsa_id: str) -> dict[str, Any] | None:
         """One GetItem. Removed units (tombstones) read as absent."""
-        item = self._get(keys.unit_key(hsa_id))
-        if item is None or item.get("removed"):
-            return None
-        return item
+        return self._get_live(keys.unit_key(hsa_id))
 
     def get_provider(self, hsa_id: str) -> dict[str, Any] | None:
-        item = self._get(keys.provider_key(hsa_id))
-        if item is None or item.get("removed"):
-            return None
-        return item
+        return self._get_live(keys.provider_key(hsa_id))
 
     def query_entries(
         self, partition: str, *, prefix: str | None, after: str | None, limit: int, required_terms: list[str]
@@ -257,6 +251,10 @@ class DirectoryStore:
         )
         item: Item | None = response.get("Item")
         return from_item(item) if item else None
+
+    def _get_live(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        item = self._get(key)
+        return None if item is None or item.get("removed") else item
 
     @staticmethod
     def _key(key: tuple[str, str] | list[str]) -> Item:
