@@ -2,7 +2,16 @@
 
 Identities are made for today's date, so the family always has one child just under 13 and one just over
 (guardian access ends at 13, rule 7). Every personnummer has a valid check digit and belongs to nobody
-known: the names say "Demo". Clinics enter through the HSA feed queue, as a real catalogue's would.
+known: the names say "Demo". Everything enters as real systems' data would: clinics through the HSA feed
+queue, people and guardianships through the population register queue, staff and commissions through the
+HSA staff feed queue; the one guardian block is placed by demo staff through the API.
+
+Who shows which rule (see the README's curl examples):
+- Anna and Erik Demosson: guardians of Liv (turns 13 in 40 days), Vilgot (turned 13: rule 7) and Siri (3).
+- Karin and Olle Demolund: guardians of Nils; Karin is blocked for Nils (rule 9), Olle is not.
+- Skyddad Demoperson has protected identity: no guardian access to her child Tove (rule 10).
+- Doktor Demo Läkare may block guardians; Kvalitet Demo Granskare has only an administration commission
+  (no access to patient data, rule 14); Admin Demo Utan Uppdrag has no commission at all.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from eservices_core.identifiers import luhn_check_digit
+from local_runtime import population
 from local_runtime.generate import catalogue, feed_message
 
 DEMO_UNITS = 400
@@ -39,6 +49,7 @@ class Person:
     birth_date: date
     guardian_of: list[str] = field(default_factory=list)
     protected_identity: bool = False
+    blocked_for: list[str] = field(default_factory=list)  # children this guardian is blocked for
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +58,7 @@ class Person:
             "birth_date": self.birth_date.isoformat(),
             "guardian_of": self.guardian_of,
             "protected_identity": self.protected_identity,
+            "blocked_for": self.blocked_for,
         }
 
 
@@ -60,6 +72,8 @@ def residents(today: date) -> list[Person]:
         Person(personnummer(toddler, 984), "Siri Demosson", toddler),
     ]
     kids = [c.personnummer for c in children]
+    nils = Person(personnummer(years_ago(today, 8, 30), 973), "Nils Demolund", years_ago(today, 8, 30))
+    tove = Person(personnummer(years_ago(today, 6, 12), 975), "Tove Demoperson", years_ago(today, 6, 12))
     return [
         Person(personnummer(years_ago(today, 41, 20), 986), "Anna Demosson", years_ago(today, 41, 20), kids),
         Person(
@@ -71,39 +85,60 @@ def residents(today: date) -> list[Person]:
             personnummer(years_ago(today, 35, 77), 988),
             "Skyddad Demoperson",
             years_ago(today, 35, 77),
+            [tove.personnummer],
             protected_identity=True,
         ),
+        tove,
+        Person(
+            personnummer(years_ago(today, 38, 61), 962),
+            "Karin Demolund",
+            years_ago(today, 38, 61),
+            [nils.personnummer],
+            blocked_for=[nils.personnummer],
+        ),
+        Person(personnummer(years_ago(today, 40, 9), 979), "Olle Demolund", years_ago(today, 40, 9), [nils.personnummer]),
+        nils,
         Person(personnummer(years_ago(today, 101, 3), 997), "Gustav Demogren", years_ago(today, 101, 3)),
     ]
 
 
 CATALOGUE = catalogue(DEMO_UNITS, seed=DEMO_SEED)
 DEMO_CLINIC = next(u for u in CATALOGUE.units if u["active"] and u["region_code"] == "01")
+PRIVATE_CLINIC = next(u for u in CATALOGUE.units if u["active"] and u["care_provider_hsa_id"].startswith("SE5599"))
+PUBLIC_PROVIDERS = {p["hsa_id"] for p in CATALOGUE.providers if p["organisation_number"].startswith("2")}
+CARE = "Vård och behandling"
+
+
+def _commission(commission_id: str, unit: dict[str, Any], purpose: str = CARE, roles: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "id": commission_id,
+        "care_unit_hsa_id": unit["hsa_id"],
+        "care_unit_name": unit["name"],
+        "care_provider_hsa_id": unit["care_provider_hsa_id"],
+        "purpose": purpose,
+        "roles": roles or [],
+    }
 
 
 def staff() -> list[dict[str, Any]]:
-    clinic = DEMO_CLINIC["hsa_id"]
     return [
         {
             "hsa_id": "SE2321000016-S0001",
             "name": "Doktor Demo Läkare",
             "title": "Läkare",
-            "commissions": [
-                {"id": "C-S0001-1", "care_unit_hsa_id": clinic, "purpose": "Vård och behandling"}
-            ],
+            "commissions": [_commission("C-S0001-1", DEMO_CLINIC, roles=["block-guardians"])],
         },
         {
             "hsa_id": "SE2321000016-S0002",
             "name": "Sjuksköterska Demo Vårdare",
             "title": "Sjuksköterska",
-            "commissions": [
-                {"id": "C-S0002-1", "care_unit_hsa_id": clinic, "purpose": "Vård och behandling"},
-                {
-                    "id": "C-S0002-2",
-                    "care_unit_hsa_id": CATALOGUE.units[7]["hsa_id"],
-                    "purpose": "Vård och behandling",
-                },
-            ],
+            "commissions": [_commission("C-S0002-1", DEMO_CLINIC), _commission("C-S0002-2", PRIVATE_CLINIC)],
+        },
+        {
+            "hsa_id": "SE2321000016-S0004",
+            "name": "Kvalitet Demo Granskare",
+            "title": "Kvalitetssamordnare",
+            "commissions": [_commission("C-S0004-1", DEMO_CLINIC, purpose="Administration")],
         },
         {
             "hsa_id": "SE2321000016-S0003",
@@ -123,3 +158,31 @@ def hsa_catalogue_feed() -> list[dict[str, Any]]:
     return [feed_message("care_provider.upserted", p) for p in CATALOGUE.providers] + [
         feed_message("care_unit.upserted", u) for u in CATALOGUE.units
     ]
+
+
+def population_register_feed(today: date) -> list[dict[str, Any]]:
+    """The simulated population register's export: every demo person, then every guardianship."""
+    people = residents(today)
+    return [
+        population.person(p.personnummer, p.name, protected_identity=p.protected_identity) for p in people
+    ] + [population.guardianship(p.personnummer, child) for p in people for child in p.guardian_of]
+
+
+def hsa_staff_feed() -> list[dict[str, Any]]:
+    """The simulated HSA catalogue's staff export: employees and their commissions."""
+    messages = []
+    units = {u["hsa_id"]: u for u in CATALOGUE.units}
+    for member in staff():
+        messages.append(population.employee(member["hsa_id"], member["name"], member["title"]))
+        for c in member["commissions"]:
+            messages.append(
+                population.commission(
+                    c["id"],
+                    member["hsa_id"],
+                    units[c["care_unit_hsa_id"]],
+                    purpose=c["purpose"],
+                    roles=c["roles"],
+                    provider_public=c["care_provider_hsa_id"] in PUBLIC_PROVIDERS,
+                )
+            )
+    return messages

@@ -134,12 +134,22 @@ def catalogue(count: int, seed: int = 1177) -> Catalogue:
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def changed_at(seconds: int) -> str:
+    """`seconds` after a fixed instant: the order of changes of one object in the simulated sources."""
+    return (_EPOCH + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def message(kind: str, seconds: int = 0, **fields: Any) -> dict[str, Any]:
+    """A feed message of any of the simulated sources (HSA catalogue, population register)."""
+    return {"message_id": str(uuid.uuid4()), "type": kind, "changed_at": changed_at(seconds), **fields}
+
+
 def feed_message(kind: str, payload: dict[str, Any] | str, *, seconds: int = 0) -> dict[str, Any]:
     """An HSA feed message; `seconds` after a fixed instant orders changes of the same object."""
     message: dict[str, Any] = {
         "message_id": str(uuid.uuid4()),
         "type": kind,
-        "changed_at": (_EPOCH + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z"),
+        "changed_at": changed_at(seconds),
     }
     if isinstance(payload, str):
         message["hsa_id"] = payload

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -332,28 +333,70 @@ class LocalRuntime:
                 self._stopping.wait(self.poll_interval)
 
     def _load_demo_data(self) -> None:
-        """The simulated HSA catalogue sends its export through the feed queue, as the real one would."""
+        """The simulated HSA catalogue and population register send their exports through their queues, as
+        the real ones would; then demo staff place the demo guardian block through the API."""
         self.demo_state = "loading"
         sqs = self.deployment.session.client("sqs")
-        queue = self.deployment.lookup("HsaFeedQueue", None)
+        today = clock.today_stockholm()
+        feeds = {
+            "HsaFeedQueue": demo.hsa_catalogue_feed(),
+            "PopulationRegisterQueue": demo.population_register_feed(today),
+            "HsaStaffFeedQueue": demo.hsa_staff_feed(),
+        }
+        queues = [self.deployment.lookup(name, None) for name in feeds]
 
-        def send_and_watch() -> None:
-            send_all(sqs, queue, demo.hsa_catalogue_feed())
-            while not self._stopping.is_set():
+        def drained() -> bool:
+            for queue in queues:
                 attributes = sqs.get_queue_attributes(
                     QueueUrl=queue,
                     AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
                 )["Attributes"]
-                if (
-                    attributes["ApproximateNumberOfMessages"]
-                    == attributes["ApproximateNumberOfMessagesNotVisible"]
-                    == "0"
-                ):
+                if attributes["ApproximateNumberOfMessages"] != "0" or attributes[
+                    "ApproximateNumberOfMessagesNotVisible"
+                ] != "0":
+                    return False
+            return True
+
+        def send_and_watch() -> None:
+            for queue, messages in zip(queues, feeds.values(), strict=True):
+                send_all(sqs, queue, messages)
+            while not self._stopping.is_set():
+                if drained():
+                    self._place_demo_blocks(today)
                     self.demo_state = "loaded"
                     return
                 time.sleep(0.2)
 
         threading.Thread(target=send_and_watch, name="demo-data", daemon=True).start()
+
+    def _place_demo_blocks(self, today: date) -> None:
+        """Demo guardian blocks, placed as staff would place them: looked up and blocked through the API."""
+        blocker = next(s for s in demo.staff() if "block-guardians" in s["commissions"][0]["roles"])
+        token = self.idps["staff"].issue(staff_claims(blocker["hsa_id"], blocker["name"]))
+        headers = {
+            "authorization": f"Bearer {token}",
+            "x-commission-id": blocker["commissions"][0]["id"],
+            "content-type": "application/json",
+        }
+
+        def call(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = self.gateway.handle(method, path, "", headers, json.dumps(body).encode())
+            if response.status not in (200, 201):
+                raise RuntimeError(f"demo data: {method} {path} answered {response.status}")
+            result: dict[str, Any] = json.loads(response.body)
+            return result
+
+        def patient_id(personnummer: str) -> str:
+            found = call("POST", "/v1/staff/patient-lookups", {"personal_identity_number": personnummer})
+            return str(found["patient_id"])
+
+        for guardian in demo.residents(today):
+            for child in guardian.blocked_for:
+                call(
+                    "POST",
+                    f"/v1/staff/patients/{patient_id(child)}/guardian-blocks",
+                    {"guardian_patient_id": patient_id(guardian.personnummer)},
+                )
 
     def wait_until_loaded(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout

@@ -1,33 +1,114 @@
-"""GET /v1/me: the logged-in resident as the platform sees them."""
+"""Identity and access API: who is calling, whom they may act for, staff commissions, lookups, guardian blocks,
+and the resident's access log. Patient-scoped routes are gated by the access policy (`patient_route`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from eservices_core.actors import resident_from_claims
-from eservices_core.config import require_int
-from eservices_core.problems import install_problem_handlers
+from eservices_core import aws
+from eservices_core.access import AccessGrant, Action, authorize
+from eservices_core.audit import Verb
+from eservices_core.requests import json_object, limit_param, string_field
+from eservices_core.routing import RESIDENT, STAFF, EServiceResolver, access_services
+from eservices_core.table import Table
+from eservices_core.wiring import composition_root
+from identity import views
+from identity.store import IdentityStore
 
 logger = Logger(service="identity")
-app = APIGatewayHttpResolver()
-install_problem_handlers(app, logger)
+app = EServiceResolver(logger)
+
+BLOCK_GUARDIANS_ROLE = "block-guardians"
+READ_PATIENT = Action(Verb.READ, "patient")
+READ_ACCESS_LOG = Action(Verb.READ, "access-log")
+LOOKUP = Action(Verb.LOOKUP, "patient-lookup")
+READ_GUARDIANS = Action(Verb.READ, "guardians")
+CHANGE_GUARDIAN_BLOCK = Action(Verb.WRITE, "guardian-block", guardians=False, staff_role=BLOCK_GUARDIANS_ROLE)
 
 
+@composition_root
+def _store() -> IdentityStore:
+    table = access_services().registry.table
+    return IdentityStore(Table(aws.dynamodb(), table.name, busy_message="The identity store is busy"))
+
+
+# ---- residents ----------------------------------------------------------------------------------------------
 @app.get("/v1/me")
 def me() -> dict[str, Any]:
-    claims = app.current_event.request_context.authorizer.jwt_claim
-    resident = resident_from_claims(claims, minimum_assurance=require_int("MINIMUM_RESIDENT_ASSURANCE"))
-    return {
-        "kind": "resident",
-        "subject": resident.subject,
-        "name": resident.name,
-        "birth_date": resident.identity.birth_date.isoformat(),
-        "assurance_level": resident.assurance_level,
-    }
+    """The caller and the patients they may act for now (themselves first, then children under 13)."""
+    resident = app.resident()
+    patient_id = _store().ensure_patient(resident.identity)
+    return views.me(access_services().registry, resident, patient_id)
+
+
+@app.patient_route("GET", "/v1/patients/<patientId>", action=READ_PATIENT, audience=RESIDENT)
+def patient(grant: AccessGrant) -> dict[str, Any]:
+    return views.patient(grant)
+
+
+@app.patient_route("GET", "/v1/patients/<patientId>/access-log", action=READ_ACCESS_LOG, audience=RESIDENT)
+def access_log(grant: AccessGrant) -> dict[str, Any]:
+    query = app.current_event.query_string_parameters or {}
+    return views.access_log(access_services().audit, grant.patient_id, limit_param(query), query.get("cursor"))
+
+
+# ---- staff --------------------------------------------------------------------------------------------------
+@app.get("/v1/staff/me")
+def staff_me() -> dict[str, Any]:
+    """The caller's active commissions; one of their ids goes in X-Commission-Id on every staff request."""
+    return views.staff_me(access_services().registry, app.staff())
+
+
+@app.post("/v1/staff/patient-lookups")
+def patient_lookup() -> dict[str, Any]:
+    """Find a patient by personal identity number (in the body, never the URL); the lookup is audited."""
+    staff = app.staff()
+    body = json_object(app.current_event.body)
+    identity = views.identity_param(string_field(body, "personal_identity_number"))
+    registry = access_services().registry
+    patient_id = registry.patient_id_of(identity)
+    if patient_id is None:
+        views.require_lookup_commission(registry, staff, LOOKUP)  # no probing without a commission
+        raise views.no_such_patient()
+    grant = authorize(registry, staff, patient_id, LOOKUP)
+    app.audit(grant)
+    return views.patient(grant) | {"protected_identity": grant.patient.protected_identity}
+
+
+@app.patient_route("GET", "/v1/staff/patients/<patientId>/guardians", action=READ_GUARDIANS, audience=STAFF)
+def guardians(grant: AccessGrant) -> dict[str, Any]:
+    return {"items": _store().guardians(grant.patient_id)}
+
+
+@app.patient_route(
+    "POST", "/v1/staff/patients/<patientId>/guardian-blocks", action=CHANGE_GUARDIAN_BLOCK, audience=STAFF
+)
+def block_guardian(grant: AccessGrant) -> Response[str]:
+    body = json_object(app.current_event.body)
+    guardian_id = string_field(body, "guardian_patient_id")
+    assert grant.commission is not None  # noqa: S101 - staff grants carry the commission
+    created = _store().block_guardian(
+        grant.patient_id,
+        guardian_id,
+        by_hsa_id=grant.commission.hsa_id,
+        care_unit_hsa_id=grant.commission.care_unit_hsa_id,
+    )
+    return views.created_or_existing(created, grant.patient_id, guardian_id)
+
+
+@app.patient_route(
+    "DELETE",
+    "/v1/staff/patients/<patientId>/guardian-blocks/<guardianPatientId>",
+    action=CHANGE_GUARDIAN_BLOCK,
+    audience=STAFF,
+)
+def lift_guardian_block(grant: AccessGrant, guardianPatientId: str) -> Response[str]:  # noqa: N803
+    _store().lift_block(grant.patient_id, guardianPatientId)
+    return Response(status_code=204, body="")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,11 +11,12 @@ from typing import Any
 
 from eservices_core.clock import today_stockholm
 from eservices_core.errors import InvalidInput, Unauthenticated
-from eservices_core.identifiers import PersonalIdentity, parse_personal_identity
+from eservices_core.identifiers import PersonalIdentity, is_hsa_id, parse_personal_identity
 
 PERSONAL_IDENTITY_NUMBER_CLAIM = "https://id.oidc.se/claim/personalIdentityNumber"
 HSA_ID_CLAIM = "https://id.oidc.se/claim/hsaId"
 LOA_PREFIX = "http://id.elegnamnden.se/loa/1.0/loa"
+STAFF_MINIMUM_ASSURANCE = 3
 
 
 def assurance_level(acr: object) -> int:
@@ -48,4 +49,28 @@ def resident_from_claims(claims: dict[str, Any] | None, *, minimum_assurance: in
         raise Unauthenticated("The token carries no valid personal identity number") from None
     return Resident(
         subject=str(claims["sub"]), identity=identity, name=str(claims.get("name", "")), assurance_level=level
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """A logged-in staff member (SITHS, rule 13) and the commission they say they act under (rule 14)."""
+
+    subject: str
+    hsa_id: str
+    name: str
+    commission_id: str | None
+
+
+def staff_from_claims(claims: dict[str, Any] | None, *, commission_id: str | None = None) -> Staff:
+    """The logged-in staff member; 401 for a token without an HSA-ID or below assurance level 3."""
+    if not claims or not claims.get("sub"):
+        raise Unauthenticated("A SITHS token is required")
+    if assurance_level(claims.get("acr")) < STAFF_MINIMUM_ASSURANCE:
+        raise Unauthenticated("Log in with SITHS at assurance level 3")
+    hsa_id = str(claims.get(HSA_ID_CLAIM, ""))
+    if not is_hsa_id(hsa_id):
+        raise Unauthenticated("The token carries no valid HSA-ID")
+    return Staff(
+        subject=str(claims["sub"]), hsa_id=hsa_id, name=str(claims.get("name", "")), commission_id=commission_id
     )

@@ -1,0 +1,137 @@
+"""The resolver every e-service API uses; it makes the access policy impossible to forget.
+
+A route whose path names `<patientId>` can only be registered with `patient_route`, which runs the policy
+(`eservices_core.access.authorize`) and writes the PDL audit record before the route function runs; the
+function receives the `AccessGrant` instead of the raw id. Registering such a path any other way (directly
+or through an included Router) raises `RouteWithoutPolicy` at import, so the function cannot even start.
+`tests/integration/test_access_matrix.py` walks the template's routes to prove each is covered.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from eservices_core import aws
+from eservices_core.access import AccessGrant, Action, Actor, authorize
+from eservices_core.actors import Resident, Staff, resident_from_claims, staff_from_claims
+from eservices_core.audit import AuditLog
+from eservices_core.config import require, require_int
+from eservices_core.problems import install_problem_handlers
+from eservices_core.registry import Registry
+from eservices_core.table import Table
+from eservices_core.wiring import composition_root
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
+
+PATIENT_PARAMETER = "patientId"
+COMMISSION_HEADER = "x-commission-id"
+RESIDENT = "resident"
+STAFF = "staff"
+
+
+class RouteWithoutPolicy(Exception):
+    """A patient-scoped path was registered without the access policy."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRoute:
+    method: str
+    path: str  # as the template writes it: /v1/patients/{patientId}/...
+    action: Action
+    audience: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessServices:
+    registry: Registry
+    audit: AuditLog
+    minimum_resident_assurance: int
+
+
+@composition_root
+def access_services() -> AccessServices:
+    """The identity store and the audit log, from the settings every patient-scoped function is given."""
+    client = aws.dynamodb()
+    return AccessServices(
+        registry=Registry(Table(client, require("IDENTITY_TABLE_NAME"))),
+        audit=AuditLog(
+            Table(client, require("AUDIT_TABLE_NAME")), timedelta(days=require_int("AUDIT_RETENTION_DAYS"))
+        ),
+        minimum_resident_assurance=require_int("MINIMUM_RESIDENT_ASSURANCE"),
+    )
+
+
+def template_path(rule: str) -> str:
+    return re.sub(r"<(\w+)>", r"{\1}", rule)
+
+
+class EServiceResolver(APIGatewayHttpResolver):
+    """An HTTP API resolver with RFC 9457 problems and policy-gated patient routes."""
+
+    def __init__(self, logger: Logger, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.patient_routes: list[PatientRoute] = []
+        install_problem_handlers(self, logger)
+
+    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+        register = super().route(rule, method, *args, **kwargs)
+        if f"<{PATIENT_PARAMETER}>" not in rule:
+            return register
+
+        def checked(func: Callable[..., Any]) -> Any:
+            if not getattr(func, "__access_policy__", False):
+                raise RouteWithoutPolicy(f"{method} {rule} serves patient data: register it with patient_route")
+            return register(func)
+
+        return checked
+
+    def patient_route(
+        self, method: str, rule: str, *, action: Action, audience: str
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register `func(grant, **other_path_params)` behind the policy and the audit log."""
+        if audience not in (RESIDENT, STAFF):
+            raise ValueError(f"audience must be {RESIDENT!r} or {STAFF!r}")
+
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(func)
+            def gated(**params: str) -> Any:
+                patient_id = params.pop(PATIENT_PARAMETER)
+                services = access_services()
+                grant = authorize(services.registry, self.actor(audience), patient_id, action)
+                services.audit.append(grant.audit_entry(self.current_event.request_context.request_id))
+                return func(grant, **params)
+
+            gated.__access_policy__ = True  # type: ignore[attr-defined]
+            self.route(rule, method.upper())(gated)
+            self.patient_routes.append(PatientRoute(method.upper(), template_path(rule), action, audience))
+            return func
+
+        return register
+
+    def actor(self, audience: str) -> Actor:
+        claims = self.current_event.request_context.authorizer.jwt_claim
+        if audience == STAFF:
+            return staff_from_claims(claims, commission_id=self.current_event.headers.get(COMMISSION_HEADER))
+        return resident_from_claims(claims, minimum_assurance=access_services().minimum_resident_assurance)
+
+    def resident(self) -> Resident:
+        actor = self.actor(RESIDENT)
+        assert isinstance(actor, Resident)  # noqa: S101
+        return actor
+
+    def staff(self) -> Staff:
+        actor = self.actor(STAFF)
+        assert isinstance(actor, Staff)  # noqa: S101
+        return actor
+
+    def audit(self, grant: AccessGrant) -> None:
+        """Write the audit record of an access decided outside a patient route (e.g. a patient lookup)."""
+        access_services().audit.append(grant.audit_entry(self.current_event.request_context.request_id))

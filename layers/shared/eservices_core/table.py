@@ -1,0 +1,173 @@
+"""A single-table DynamoDB helper: plain-JSON items under (pk, sk), typed failures, one round trip per call.
+
+Throttling and service faults become `ServiceUnavailable` (503, retry later); a failed condition becomes
+`ConditionFailed` naming which action of a transaction failed, so callers never parse AWS error text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eservices_core.aws import error_code, is_transient
+from eservices_core.dynamo import Item, from_item, to_attr, to_item
+from eservices_core.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Key = tuple[str, str]
+MAX_BATCH_GET = 100
+
+
+class ConditionFailed(Exception):
+    """A condition of a write did not hold; `index` is the failed action of a transaction (0 for a put)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"condition of action {index} failed")
+        self.index = index
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    last_key: dict[str, Any] | None
+
+
+def key_item(key: Key) -> Item:
+    return {"pk": {"S": key[0]}, "sk": {"S": key[1]}}
+
+
+class Table:
+    def __init__(self, client: DynamoDBClient, name: str, *, busy_message: str = "The service is busy") -> None:
+        self.client = client
+        self.name = name
+        self._busy = busy_message
+
+    def get(self, key: Key, *, consistent: bool = True) -> dict[str, Any] | None:
+        response = self._call(
+            self.client.get_item, TableName=self.name, Key=key_item(key), ConsistentRead=consistent
+        )
+        item: Item | None = response.get("Item")
+        return from_item(item) if item else None
+
+    def get_many(self, keys: Sequence[Key], *, consistent: bool = True) -> dict[Key, dict[str, Any]]:
+        """One BatchGetItem (up to 100 keys); unprocessed keys are fetched again until none are left."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        if len(wanted) > MAX_BATCH_GET:
+            raise ValueError(f"at most {MAX_BATCH_GET} keys per batch")
+        found: dict[Key, dict[str, Any]] = {}
+        request: dict[str, Any] = {
+            self.name: {"Keys": [key_item(k) for k in wanted], "ConsistentRead": consistent}
+        }
+        while request:
+            response = self._call(self.client.batch_get_item, RequestItems=request)
+            for item in response.get("Responses", {}).get(self.name, []):
+                plain = from_item(item)
+                found[(plain["pk"], plain["sk"])] = plain
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def query(
+        self,
+        partition: str,
+        *,
+        prefix: str | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+        start: dict[str, Any] | None = None,
+        consistent: bool = True,
+    ) -> Page:
+        """One Query of one partition, in sort-key order (or reversed), optionally from `start`."""
+        condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        if prefix:
+            values[":prefix"] = {"S": prefix}
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not newest_first,
+            "ConsistentRead": consistent,
+        }
+        if limit:
+            params["Limit"] = limit
+        if start:
+            params["ExclusiveStartKey"] = to_item(start)
+        response = self._call(self.client.query, **params)
+        last = response.get("LastEvaluatedKey")
+        return Page([from_item(i) for i in response.get("Items", [])], from_item(last) if last else None)
+
+    def query_all(self, partition: str, *, prefix: str | None = None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self.query(partition, prefix=prefix, start=start)
+            items.extend(page.items)
+            if not page.last_key:
+                return items
+            start = page.last_key
+
+    def scan(self) -> Iterator[dict[str, Any]]:
+        """Every item (operations tools only, never a request path)."""
+        paginator = self.client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.name, ConsistentRead=True):
+            for item in page.get("Items", []):
+                yield from_item(item)
+
+    def transact(self, actions: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems of actions built with `put` / `delete`; all or nothing."""
+        try:
+            self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except Exception as error:
+            if error_code(error) == "TransactionCanceledException":
+                reasons = getattr(error, "response", {}).get("CancellationReasons", [])
+                for index, reason in enumerate(reasons):
+                    if reason.get("Code") == "ConditionalCheckFailed":
+                        raise ConditionFailed(index) from None
+            if is_transient(error) or error_code(error) == "TransactionCanceledException":
+                raise ServiceUnavailable(self._busy) from error
+            raise
+
+    def put(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> dict[str, Any]:
+        """A Put action for `transact`; `condition` uses `:name` placeholders given as keyword values."""
+        put: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+            if values:
+                put["ExpressionAttributeValues"] = {f":{k}": to_attr(v) for k, v in values.items()}
+        return {"Put": put}
+
+    def delete(self, key: Key, condition: str | None = None) -> dict[str, Any]:
+        delete: dict[str, Any] = {"TableName": self.name, "Key": key_item(key)}
+        if condition:
+            delete["ConditionExpression"] = condition
+        return {"Delete": delete}
+
+    def put_item(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> None:
+        """One conditional PutItem (half the write units of a one-item transaction)."""
+        self._write(self.client.put_item, self.put(item, condition, **values)["Put"])
+
+    def delete_item(self, key: Key, condition: str | None = None) -> None:
+        self._write(self.client.delete_item, self.delete(key, condition)["Delete"])
+
+    def _write(self, operation: Callable[..., Any], params: dict[str, Any]) -> None:
+        try:
+            operation(**params)
+        except Exception as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise ConditionFailed(0) from None
+            if is_transient(error):
+                raise ServiceUnavailable(self._busy) from error
+            raise
+
+    def _call(self, operation: Callable[..., Any], **params: Any) -> Any:
+        try:
+            return operation(**params)
+        except Exception as error:
+            if is_transient(error):
+                raise ServiceUnavailable(self._busy) from error
+            raise
