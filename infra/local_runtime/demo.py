@@ -96,7 +96,12 @@ def residents(today: date) -> list[Person]:
             [nils.personnummer],
             blocked_for=[nils.personnummer],
         ),
-        Person(personnummer(years_ago(today, 40, 9), 979), "Olle Demolund", years_ago(today, 40, 9), [nils.personnummer]),
+        Person(
+            personnummer(years_ago(today, 40, 9), 979),
+            "Olle Demolund",
+            years_ago(today, 40, 9),
+            [nils.personnummer],
+        ),
         nils,
         Person(personnummer(years_ago(today, 101, 3), 997), "Gustav Demogren", years_ago(today, 101, 3)),
     ]
@@ -104,12 +109,16 @@ def residents(today: date) -> list[Person]:
 
 CATALOGUE = catalogue(DEMO_UNITS, seed=DEMO_SEED)
 DEMO_CLINIC = next(u for u in CATALOGUE.units if u["active"] and u["region_code"] == "01")
-PRIVATE_CLINIC = next(u for u in CATALOGUE.units if u["active"] and u["care_provider_hsa_id"].startswith("SE5599"))
+PRIVATE_CLINIC = next(
+    u for u in CATALOGUE.units if u["active"] and u["care_provider_hsa_id"].startswith("SE5599")
+)
 PUBLIC_PROVIDERS = {p["hsa_id"] for p in CATALOGUE.providers if p["organisation_number"].startswith("2")}
 CARE = "Vård och behandling"
 
 
-def _commission(commission_id: str, unit: dict[str, Any], purpose: str = CARE, roles: list[str] | None = None) -> dict[str, Any]:
+def _commission(
+    commission_id: str, unit: dict[str, Any], purpose: str = CARE, roles: list[str] | None = None
+) -> dict[str, Any]:
     return {
         "id": commission_id,
         "care_unit_hsa_id": unit["hsa_id"],

@@ -8,14 +8,18 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from local_runtime.authorizer import JwtAuthorizer, Unauthorized
 from local_runtime.functions import FunctionRunner
+
+if TYPE_CHECKING:
+    from local_runtime.idp import DevIdentityProvider
+    from local_runtime.provision import Deployment
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +62,40 @@ def compile_path(path: str) -> re.Pattern[str]:
         else:
             regex += re.escape(part)
     return re.compile(f"^{regex}$")
+
+
+def template_routes(deployment: Deployment) -> list[Route]:
+    """Every HttpApi event of every function in the template, with the authorizer it uses."""
+    apis = deployment.template.of_type("AWS::Serverless::HttpApi")
+    routes = []
+    for method, path, function, props in deployment.template.http_routes():
+        api_id = props.get("ApiId", {}).get("Ref")
+        default = apis.get(api_id, {}).get("Auth", {}).get("DefaultAuthorizer")
+        authorizer = props.get("Auth", {}).get("Authorizer", default)
+        routes.append(
+            Route(
+                method,
+                path,
+                function,
+                None if authorizer in (None, "NONE") else authorizer,
+                compile_path(path),
+            )
+        )
+    return routes
+
+
+def template_authorizers(
+    deployment: Deployment, idps: Iterable[DevIdentityProvider]
+) -> dict[str, JwtAuthorizer]:
+    """The template's JWT authorizers, each trusting the identity provider with its configured issuer."""
+    authorizers = {}
+    by_issuer = {idp.issuer: idp for idp in idps}
+    for api in deployment.template.of_type("AWS::Serverless::HttpApi").values():
+        for name, spec in api.get("Auth", {}).get("Authorizers", {}).items():
+            config = deployment.resolve(spec["JwtConfiguration"])
+            idp = by_issuer[config["issuer"]]
+            authorizers[name] = JwtAuthorizer(name, config["issuer"], list(config["audience"]), idp.jwks)
+    return authorizers
 
 
 class Gateway:

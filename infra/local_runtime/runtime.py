@@ -26,9 +26,8 @@ import boto3
 from eservices_core import clock, identifiers, wiring
 from eservices_core.errors import InvalidInput
 from local_runtime import demo, moto_patches
-from local_runtime.authorizer import JwtAuthorizer
 from local_runtime.functions import FunctionRunner
-from local_runtime.gateway import Gateway, Response, Route, compile_path
+from local_runtime.gateway import Gateway, Response, template_authorizers, template_routes
 from local_runtime.idp import TOKEN_LIFETIME_SECONDS, DevIdentityProvider, resident_claims, staff_claims
 from local_runtime.pages import login_page
 from local_runtime.poller import SqsEventSource, event_sources, send_all
@@ -108,7 +107,11 @@ class LocalRuntime:
         moto_patches.dispatch_lambda(
             lambda name, event: self.runner.invoke(self.deployment.function_names[name], event)
         )
-        self.gateway = Gateway(self._routes(), self._authorizers(), self.runner)
+        self.gateway = Gateway(
+            template_routes(self.deployment),
+            template_authorizers(self.deployment, self.idps.values()),
+            self.runner,
+        )
         self._add_local_routes()
         self._start_http()
         self._start_pollers()
@@ -156,35 +159,6 @@ class LocalRuntime:
         ):
             request = urllib.request.Request(f"{self.aws_url}/moto-api/{path}", data=body, method="POST")
             urllib.request.urlopen(request, timeout=5).close()
-
-    # ---- derived from template.yaml -----------------------------------------------------------------
-    def _routes(self) -> list[Route]:
-        apis = self.deployment.template.of_type("AWS::Serverless::HttpApi")
-        routes = []
-        for method, path, function, props in self.deployment.template.http_routes():
-            api_id = props.get("ApiId", {}).get("Ref")
-            default = apis.get(api_id, {}).get("Auth", {}).get("DefaultAuthorizer")
-            authorizer = props.get("Auth", {}).get("Authorizer", default)
-            routes.append(
-                Route(
-                    method,
-                    path,
-                    function,
-                    None if authorizer in (None, "NONE") else authorizer,
-                    compile_path(path),
-                )
-            )
-        return routes
-
-    def _authorizers(self) -> dict[str, JwtAuthorizer]:
-        authorizers = {}
-        by_issuer = {idp.issuer: idp for idp in self.idps.values()}
-        for api in self.deployment.template.of_type("AWS::Serverless::HttpApi").values():
-            for name, spec in api.get("Auth", {}).get("Authorizers", {}).items():
-                config = self.deployment.resolve(spec["JwtConfiguration"])
-                idp = by_issuer[config["issuer"]]
-                authorizers[name] = JwtAuthorizer(name, config["issuer"], list(config["audience"]), idp.jwks)
-        return authorizers
 
     # ---- the runtime's own routes -------------------------------------------------------------------
     def _add_local_routes(self) -> None:
@@ -351,9 +325,10 @@ class LocalRuntime:
                     QueueUrl=queue,
                     AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
                 )["Attributes"]
-                if attributes["ApproximateNumberOfMessages"] != "0" or attributes[
-                    "ApproximateNumberOfMessagesNotVisible"
-                ] != "0":
+                if (
+                    attributes["ApproximateNumberOfMessages"] != "0"
+                    or attributes["ApproximateNumberOfMessagesNotVisible"] != "0"
+                ):
                     return False
             return True
 

@@ -41,8 +41,9 @@ def _store() -> IdentityStore:
 def me() -> dict[str, Any]:
     """The caller and the patients they may act for now (themselves first, then children under 13)."""
     resident = app.resident()
-    patient_id = _store().ensure_patient(resident.identity)
-    return views.me(access_services().registry, resident, patient_id)
+    registry = access_services().registry
+    patient_id = registry.patient_id_of(resident.identity) or _store().ensure_patient(resident.identity)
+    return views.me(registry, resident, patient_id)
 
 
 @app.patient_route("GET", "/v1/patients/<patientId>", action=READ_PATIENT, audience=RESIDENT)
@@ -53,7 +54,9 @@ def patient(grant: AccessGrant) -> dict[str, Any]:
 @app.patient_route("GET", "/v1/patients/<patientId>/access-log", action=READ_ACCESS_LOG, audience=RESIDENT)
 def access_log(grant: AccessGrant) -> dict[str, Any]:
     query = app.current_event.query_string_parameters or {}
-    return views.access_log(access_services().audit, grant.patient_id, limit_param(query), query.get("cursor"))
+    return views.access_log(
+        access_services().audit, grant.patient_id, limit_param(query), query.get("cursor")
+    )
 
 
 # ---- staff --------------------------------------------------------------------------------------------------
@@ -90,7 +93,7 @@ def guardians(grant: AccessGrant) -> dict[str, Any]:
 def block_guardian(grant: AccessGrant) -> Response[str]:
     body = json_object(app.current_event.body)
     guardian_id = string_field(body, "guardian_patient_id")
-    assert grant.commission is not None  # noqa: S101 - staff grants carry the commission
+    assert grant.commission is not None
     created = _store().block_guardian(
         grant.patient_id,
         guardian_id,
@@ -106,7 +109,7 @@ def block_guardian(grant: AccessGrant) -> Response[str]:
     action=CHANGE_GUARDIAN_BLOCK,
     audience=STAFF,
 )
-def lift_guardian_block(grant: AccessGrant, guardianPatientId: str) -> Response[str]:  # noqa: N803
+def lift_guardian_block(grant: AccessGrant, guardianPatientId: str) -> Response[str]:
     _store().lift_block(grant.patient_id, guardianPatientId)
     return Response(status_code=204, body="")
 

@@ -15,11 +15,22 @@ def _identity(value: str, field: str) -> PersonalIdentity:
     try:
         return parse_personal_identity(value, today=today_stockholm())
     except InvalidInput:
-        raise RejectedMessage("invalid-identity", f"{field} is not a valid personal identity number") from None
+        raise RejectedMessage(
+            "invalid-identity", f"{field} is not a valid personal identity number"
+        ) from None
+
+
+def _version(changed_at: str) -> int:
+    try:
+        return version_of(changed_at)
+    except ValueError:  # RFC 3339 (so the contract) allows a leap second, :60, which no datetime holds
+        raise RejectedMessage(
+            "contract-violation", "changed_at is not an instant this consumer can order"
+        ) from None
 
 
 def apply_register_change(store: IdentityStore, message: dict[str, Any]) -> None:
-    version = version_of(message["changed_at"])
+    version = _version(message["changed_at"])
     kind = message["type"]
     if kind == "person.upserted":
         person = message["person"]
@@ -34,7 +45,7 @@ def apply_register_change(store: IdentityStore, message: dict[str, Any]) -> None
 
 
 def apply_staff_change(store: IdentityStore, message: dict[str, Any]) -> None:
-    version = version_of(message["changed_at"])
+    version = _version(message["changed_at"])
     kind = message["type"]
     if kind == "employee.upserted":
         employee = message["employee"]

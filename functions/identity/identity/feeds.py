@@ -26,7 +26,9 @@ STAFF_CONTRACT = Contract(CONTRACTS / "hsa-staff-feed.v1.schema.json")
 @composition_root
 def _wiring() -> tuple[IdentityStore, FeedConfig]:
     config = FeedConfig.from_env()
-    return IdentityStore(Table(aws.dynamodb(), config.table_name, busy_message="The identity store is busy")), config
+    return IdentityStore(
+        Table(aws.dynamodb(), config.table_name, busy_message="The identity store is busy")
+    ), config
 
 
 def _consume(

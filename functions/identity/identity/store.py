@@ -29,7 +29,7 @@ NEWER = "attribute_not_exists(version) OR version < :version"
 
 
 def version_of(changed_at: str) -> int:
-    instant = datetime.fromisoformat(changed_at.replace("Z", "+00:00"))
+    instant = datetime.fromisoformat(changed_at.upper().replace("Z", "+00:00"))  # RFC 3339 allows "t", "z"
     return int(instant.timestamp() * 1_000_000)
 
 
@@ -50,7 +50,9 @@ class IdentityStore:
         try:
             self.table.transact(
                 [
-                    self.table.put({"pk": pk, "sk": sk, "patient_id": patient_id}, "attribute_not_exists(pk)"),
+                    self.table.put(
+                        {"pk": pk, "sk": sk, "patient_id": patient_id}, "attribute_not_exists(pk)"
+                    ),
                     self.table.put(
                         {
                             "pk": ppk,
@@ -66,7 +68,7 @@ class IdentityStore:
             )
         except ConditionFailed:  # another delivery allocated it first
             winner = self.table.get(key)
-            assert winner is not None  # noqa: S101
+            assert winner is not None
             return str(winner["patient_id"])
         return patient_id
 
@@ -140,7 +142,9 @@ class IdentityStore:
             )
         return result
 
-    def block_guardian(self, child_id: str, guardian_id: str, *, by_hsa_id: str, care_unit_hsa_id: str) -> bool:
+    def block_guardian(
+        self, child_id: str, guardian_id: str, *, by_hsa_id: str, care_unit_hsa_id: str
+    ) -> bool:
         """Block a guardian of the child (rule 9); False when already blocked. 404 for someone not a guardian."""
         if self.table.get(guardian_key(child_id, guardian_id)) is None:
             raise NotFound("The register names no such guardian of this patient")
@@ -174,7 +178,9 @@ class IdentityStore:
             item |= {"name": employee["name"], "title": employee["title"]}
         return self._put_versioned(item, version)
 
-    def apply_commission(self, hsa_id: str, commission_id: str, commission: dict[str, Any] | None, version: int) -> bool:
+    def apply_commission(
+        self, hsa_id: str, commission_id: str, commission: dict[str, Any] | None, version: int
+    ) -> bool:
         """Store a commission, or revoke it (`commission` None; kept as a tombstone so it cannot come back)."""
         pk, sk = commission_key(hsa_id, commission_id)
         item: dict[str, Any] = {

@@ -63,23 +63,17 @@ def patient(grant: AccessGrant) -> dict[str, Any]:
 
 
 def access_log(audit: AuditLog, patient_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    """Staff accesses to the patient's data, newest first (rule 16); staff names only of public providers."""
+    """Staff accesses to the patient's data, newest first (rule 16); staff names only of public providers.
+
+    One Query of the audit log's sparse staff-access index."""
     query = fingerprint("access-log", patient_id)
-    start = decode_cursor(cursor, query) if cursor else None
-    items: list[dict[str, Any]] = []
-    more = True
-    while more and len(items) < limit:
-        page = audit.records(patient_id, limit=max(limit, 25), start=start)
-        for record in page.items:
-            start = {"pk": record["pk"], "sk": record["sk"]}
-            if record.get("actor_kind") == "staff":
-                items.append(_access_entry(record))
-                if len(items) == limit:
-                    break
-        else:
-            more = page.last_key is not None
-            start = page.last_key
-    return {"items": items, "next_cursor": encode_cursor(start, query) if more and start else None}
+    page = audit.staff_accesses(
+        patient_id, limit=limit, start=decode_cursor(cursor, query) if cursor else None
+    )
+    return {
+        "items": [_access_entry(record) for record in page.items],
+        "next_cursor": encode_cursor(page.last_key, query) if page.last_key else None,
+    }
 
 
 def _access_entry(record: dict[str, Any]) -> dict[str, Any]:

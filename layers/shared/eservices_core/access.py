@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from eservices_core.actors import Resident, Staff
 from eservices_core.audit import AuditEntry, Verb
@@ -23,9 +23,26 @@ from eservices_core.guardianship import GuardianAccess, guardian_access
 from eservices_core.registry import CARE_PURPOSE, Commission, Patient
 
 if TYPE_CHECKING:
-    from eservices_core.registry import Registry, StaffMember
+    from eservices_core.identifiers import PersonalIdentity
+    from eservices_core.registry import GuardianView, StaffMember
 
 Actor = Resident | Staff
+
+
+class AccessRegistry(Protocol):
+    """What the policy reads of the identity store (`eservices_core.registry.Registry` in production)."""
+
+    def patient_id_of(self, identity: PersonalIdentity) -> str | None: ...
+
+    def patient(self, patient_id: str) -> Patient | None: ...
+
+    def guardian_view(self, child_id: str, guardian_id: str) -> tuple[Patient | None, GuardianView]: ...
+
+    def staff_view(
+        self, hsa_id: str, commission_id: str, patient_id: str | None
+    ) -> tuple[StaffMember | None, Commission | None, Patient | None]: ...
+
+
 NO_SUCH_PATIENT = "No patient with this id that you may act for"
 
 
@@ -66,7 +83,7 @@ class AccessGrant:
 
     def audit_entry(self, request_id: str) -> AuditEntry:
         if isinstance(self.actor, Staff):
-            assert self.commission is not None  # noqa: S101 - a staff grant always has one
+            assert self.commission is not None
             return AuditEntry(
                 patient_id=self.patient_id,
                 actor_kind="staff",
@@ -98,7 +115,11 @@ class AccessGrant:
 
 
 def authorize(
-    registry: Registry, actor: Actor, patient_id: str, action: Action, owning_care_unit: str | None = None
+    registry: AccessRegistry,
+    actor: Actor,
+    patient_id: str,
+    action: Action,
+    owning_care_unit: str | None = None,
 ) -> AccessGrant:
     """Decide; return the grant or raise NotFound / Forbidden. 1 round trip for staff and for a resident's
     own data, 2 when a guardian acts for a child."""
@@ -112,7 +133,9 @@ def authorize(
     return grant
 
 
-def _authorize_resident(registry: Registry, resident: Resident, patient_id: str, action: Action) -> AccessGrant:
+def _authorize_resident(
+    registry: AccessRegistry, resident: Resident, patient_id: str, action: Action
+) -> AccessGrant:
     own_id = registry.patient_id_of(resident.identity)
     if own_id is None:
         raise NotFound(NO_SUCH_PATIENT)
@@ -127,10 +150,12 @@ def _authorize_resident(registry: Registry, resident: Resident, patient_id: str,
         raise NotFound(NO_SUCH_PATIENT)
     if not action.guardians:
         raise Forbidden("A guardian cannot do this for a child")
-    return AccessGrant(resident, view.child, action, "guardian", actor_patient_id=own_id, until=decision.until)
+    return AccessGrant(
+        resident, view.child, action, "guardian", actor_patient_id=own_id, until=decision.until
+    )
 
 
-def _authorize_staff(registry: Registry, staff: Staff, patient_id: str, action: Action) -> AccessGrant:
+def _authorize_staff(registry: AccessRegistry, staff: Staff, patient_id: str, action: Action) -> AccessGrant:
     member, commission, patient = registry.staff_view(staff.hsa_id, require_commission_id(staff), patient_id)
     commission = active_commission(member, commission, action)
     if patient is None:
@@ -144,7 +169,9 @@ def require_commission_id(staff: Staff) -> str:
     return staff.commission_id
 
 
-def active_commission(member: StaffMember | None, commission: Commission | None, action: Action) -> Commission:
+def active_commission(
+    member: StaffMember | None, commission: Commission | None, action: Action
+) -> Commission:
     """The commission, if it is the caller's, active today, and allows the action's purpose and role."""
     if member is None or member.removed or commission is None:
         raise Forbidden("You have no such commission")

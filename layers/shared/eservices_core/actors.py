@@ -72,5 +72,8 @@ def staff_from_claims(claims: dict[str, Any] | None, *, commission_id: str | Non
     if not is_hsa_id(hsa_id):
         raise Unauthenticated("The token carries no valid HSA-ID")
     return Staff(
-        subject=str(claims["sub"]), hsa_id=hsa_id, name=str(claims.get("name", "")), commission_id=commission_id
+        subject=str(claims["sub"]),
+        hsa_id=hsa_id,
+        name=str(claims.get("name", "")),
+        commission_id=commission_id,
     )

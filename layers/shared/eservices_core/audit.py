@@ -4,9 +4,11 @@ Each patient's records form a hash chain: record n carries the hash of record n-
 its fields, and the patient's HEAD item holds the sequence number and hash of the newest record. Appending is
 one read of HEAD and one transaction (the new record + HEAD moved on, conditional on HEAD not having moved),
 so concurrent requests for one patient serialise and never fork the chain. `verify_chain` detects a changed,
-inserted or deleted record; records removed by the retention TTL (oldest first) are recognised as such.
+inserted or deleted record; records removed by the retention TTL are recognised as such.
 
-Keys (own table): PATIENT#<id> / HEAD, PATIENT#<id> / REC#<seq, 12 digits>.
+Keys (own table): PATIENT#<id> / HEAD, PATIENT#<id> / REC#<seq, 12 digits>. Staff records also carry
+`staff_access_pk` (= pk), the key of the sparse index `StaffAccesses` from which residents read their
+access log in one Query however many of their own accesses the chain holds.
 """
 
 from __future__ import annotations
@@ -20,13 +22,18 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from eservices_core.aws import error_code
 from eservices_core.clock import now_utc
 from eservices_core.errors import ServiceUnavailable
 from eservices_core.table import ConditionFailed, Page, Table
 
 GENESIS = "0" * 64
-APPEND_ATTEMPTS = 6
+# Enough for 20 requests appending for one patient at the same moment (about 0.7 s of pauses at most).
+APPEND_ATTEMPTS = 10
+LONGEST_PAUSE = 0.1
 RECORD_PREFIX = "REC#"
+STAFF_ACCESS_INDEX = "StaffAccesses"
+STAFF_ACCESS_KEY = "staff_access_pk"
 
 
 class Verb(StrEnum):
@@ -88,9 +95,11 @@ class AuditLog:
             try:
                 return self._try_append(entry)
             except ConditionFailed:
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not security
-            except ServiceUnavailable:
-                raise
+                _pause(attempt)
+            except ServiceUnavailable as error:
+                if not _conflicted(error):
+                    raise
+                _pause(attempt)
             except Exception as error:
                 raise ServiceUnavailable("The audit log cannot be written; no data was returned") from error
         raise ServiceUnavailable("The audit log is busy for this patient; try again")
@@ -108,11 +117,21 @@ class AuditLog:
             "recorded_at": recorded_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
             **{k: v for k, v in _entry_fields(entry).items() if v is not None},
             "prev_hash": head["hash"] if head else GENESIS,
-            "prev_expires_at": int(head["expires_at"]) if head else 0,
+            "prev_expires_at": int(head["newest_expires_at"]) if head else 0,
             "expires_at": int(expires.timestamp()),
         }
+        if entry.actor_kind == "staff":
+            record[STAFF_ACCESS_KEY] = pk  # the sparse index residents read their access log from
         record["hash"] = record_hash(record)
-        new_head = {"pk": pk, "sk": "HEAD", "seq": seq, "hash": record["hash"], "expires_at": record["expires_at"]}
+        new_head = {
+            "pk": pk,
+            "sk": "HEAD",
+            "seq": seq,
+            "hash": record["hash"],
+            # Not `expires_at`: TTL must never remove HEAD, or the chain would restart at seq 1 over records
+            # TTL has not yet deleted, and every access to the patient would fail until it had.
+            "newest_expires_at": record["expires_at"],
+        }
         self.table.transact(
             [
                 self.table.put(record, "attribute_not_exists(pk)"),
@@ -123,13 +142,47 @@ class AuditLog:
         )
         return record
 
-    def records(
-        self, patient_id: str, *, limit: int, start: dict[str, Any] | None = None
-    ) -> Page:
+    def records(self, patient_id: str, *, limit: int, start: dict[str, Any] | None = None) -> Page:
         """One Query: a patient's records, newest first."""
         return self.table.query(
             partition(patient_id), prefix=RECORD_PREFIX, newest_first=True, limit=limit, start=start
         )
+
+    def staff_accesses(self, patient_id: str, *, limit: int, start: dict[str, Any] | None = None) -> Page:
+        """One Query of the sparse staff-access index: staff records only, newest first (rule 16).
+
+        The index is eventually consistent: an access from the last second may show on the next read.
+        """
+        return self.table.query(
+            partition(patient_id),
+            index=STAFF_ACCESS_INDEX,
+            partition_key=STAFF_ACCESS_KEY,
+            newest_first=True,
+            limit=limit,
+            start=start,
+        )
+
+
+def _pause(attempt: int) -> None:
+    """Full jitter, doubling from 5 ms up to LONGEST_PAUSE, so the requests that lost a race spread out."""
+    time.sleep(random.uniform(0, min(0.005 * 2**attempt, LONGEST_PAUSE)))  # noqa: S311 - jitter, not security
+
+
+def _conflicted(error: ServiceUnavailable) -> bool:
+    """Whether DynamoDB refused because another request was writing the patient's HEAD at that moment.
+
+    Concurrent transactions on one item are cancelled with reason TransactionConflict (not a failed
+    condition) and a write racing a transaction gets TransactionConflictException: both mean "try again".
+    """
+    cause = error.__cause__
+    if cause is None:
+        return False
+    code = error_code(cause)
+    reasons = getattr(cause, "response", {}).get("CancellationReasons", [])
+    return code == "TransactionConflictException" or (
+        code == "TransactionCanceledException"
+        and any(r.get("Code") == "TransactionConflict" for r in reasons)
+    )
 
 
 def _entry_fields(entry: AuditEntry) -> dict[str, Any]:
@@ -164,38 +217,82 @@ def verify_chain(
 ) -> list[Finding]:
     """Everything wrong with one patient's chain; empty when intact.
 
-    Detected: a record whose content no longer matches its hash; a gap in the sequence; a record whose
-    prev_hash is not its predecessor's hash; a missing or rewound HEAD; missing oldest records that had not
-    yet expired (TTL removes records oldest first, and each record says when its predecessor expires).
+    Detected: a record whose content no longer matches its hash; a record not stored under its own key
+    (moved, swapped or copied); a gap in the sequence; a record whose prev_hash is not its predecessor's hash;
+    a missing or rewound HEAD. Not findings: records missing because they had expired (each record says when
+    its predecessor expires, HEAD when the newest does), since DynamoDB's TTL deletes expired items days late
+    and in no particular order, HEAD included.
     """
     findings: list[Finding] = []
+    pk = partition(patient_id)
+    instant = now.timestamp()
 
     def found(seq: int | None, problem: str) -> None:
         findings.append(Finding(patient_id, seq, problem))
 
-    ordered = sorted(records, key=lambda r: int(r["seq"]))
-    for record in ordered:
-        if record_hash(record) != record.get("hash"):
-            found(int(record["seq"]), "record content does not match its hash (changed)")
-    if ordered:
-        first = ordered[0]
-        if int(first["seq"]) != 1 and int(first.get("prev_expires_at", 0)) > now.timestamp():
-            found(int(first["seq"]), "earlier records are missing before their retention ended (deleted)")
-        if int(first["seq"]) == 1 and first.get("prev_hash") != GENESIS:
-            found(1, "the first record does not start the chain")
-    for previous, record in zip(ordered, ordered[1:], strict=False):
-        if int(record["seq"]) != int(previous["seq"]) + 1:
-            found(int(previous["seq"]) + 1, "records are missing from the chain (deleted)")
-        elif record.get("prev_hash") != previous.get("hash"):
-            found(int(record["seq"]), "the previous record's hash does not match (changed or replaced)")
+    def expired(item: dict[str, Any], field: str) -> bool:
+        at = _integer(item.get(field))
+        return at is not None and at <= instant
+
+    chain: list[tuple[int, dict[str, Any]]] = []
+    for record in records:
+        seq = _integer(record.get("seq"))
+        if not _hash_matches(record):
+            found(seq, "record content does not match its hash (changed)")
+        in_place = (
+            seq is not None
+            and record.get("sk", record_sk(seq)) == record_sk(seq)
+            and record.get("pk", pk) == pk
+            and record.get("patient_id") == patient_id
+        )
+        if seq is None or not in_place:
+            where = f"the item at {record['sk']}" if "sk" in record else "the record"
+            found(seq, f"{where} is not stored under its own key (moved, swapped or copied)")
+        else:
+            chain.append((seq, record))
+    chain.sort(key=lambda pair: pair[0])
+
+    expected_seq, expected_hash = 1, GENESIS  # what the first record follows
+    for seq, record in chain:
+        if seq < expected_seq:
+            found(seq, "the record appears more than once (copied)")
+            continue
+        if seq > expected_seq:
+            if not expired(record, "prev_expires_at"):
+                if expected_seq == 1:
+                    found(seq, "earlier records are missing before their retention ended (deleted)")
+                else:
+                    found(expected_seq, "records are missing from the chain (deleted)")
+        elif record.get("prev_hash") != expected_hash:
+            if seq == 1:
+                found(1, "the first record does not start the chain")
+            else:
+                found(seq, "the previous record's hash does not match (changed or replaced)")
+        expected_seq, expected_hash = seq + 1, str(record.get("hash"))
+
+    newest = chain[-1][1] if chain else None
     if head is None:
-        if ordered:
+        if newest is not None and not expired(newest, "expires_at"):
             found(None, "the chain head is missing (deleted)")
         return findings
-    last_seq = int(ordered[-1]["seq"]) if ordered else 0
-    if int(head["seq"]) != last_seq or (ordered and head.get("hash") != ordered[-1].get("hash")):
-        found(int(head["seq"]), "the newest records are missing or the head was changed (deleted or rewound)")
+    head_seq = _integer(head.get("seq"))
+    last_seq = chain[-1][0] if chain else 0
+    if head_seq is not None and head_seq > last_seq and expired(head, "newest_expires_at"):
+        return findings  # the newest record expired, so every record had: TTL has not yet removed them all
+    if head_seq != last_seq or (newest is not None and head.get("hash") != newest.get("hash")):
+        found(head_seq, "the newest records are missing or the head was changed (deleted or rewound)")
     return findings
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _hash_matches(record: dict[str, Any]) -> bool:
+    try:
+        return record_hash(record) == record.get("hash")
+    except (TypeError, ValueError):  # a value JSON cannot hold (e.g. a set) was written into the record
+        return False
 
 
 def verify_table(table: Table, now: datetime) -> tuple[int, int, list[Finding]]:

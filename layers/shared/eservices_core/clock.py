@@ -46,7 +46,7 @@ def get_clock() -> Clock:
 
 
 @contextmanager
-def use_clock(clock: Clock) -> Iterator[Clock]:
+def use_clock[C: Clock](clock: C) -> Iterator[C]:
     global _current
     previous, _current = _current, clock
     try:

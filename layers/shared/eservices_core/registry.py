@@ -17,6 +17,8 @@ Keys (one table, pk/sk):
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -147,13 +149,31 @@ class GuardianView:
 
 
 class Registry:
+    PATIENT_ID_CACHE_SIZE = 10_000
+
     def __init__(self, table: Table) -> None:
         self.table = table
+        # A patient id never changes once allocated, so a warm container need not read it again; only the
+        # mapping is cached, never a marker, link or commission (those are read on every request).
+        self._patient_ids: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()  # the local runtime serves requests from several threads
 
     def patient_id_of(self, identity: PersonalIdentity) -> str | None:
-        """One GetItem: the opaque patient id of a personal identity, if the platform knows the person."""
+        """The opaque patient id of a personal identity, if the platform knows the person: one GetItem the
+        first time a container sees the person, none after."""
+        with self._lock:
+            cached = self._patient_ids.get(identity.value)
+            if cached is not None:
+                self._patient_ids.move_to_end(identity.value)
+                return cached
         item = self.table.get(identity_key(identity))
-        return item["patient_id"] if item else None
+        if not item:
+            return None
+        with self._lock:
+            self._patient_ids[identity.value] = item["patient_id"]
+            if len(self._patient_ids) > self.PATIENT_ID_CACHE_SIZE:
+                self._patient_ids.popitem(last=False)
+        return str(item["patient_id"])
 
     def patient(self, patient_id: str) -> Patient | None:
         """One GetItem."""
@@ -199,7 +219,11 @@ class Registry:
         """One BatchGetItem for all of a guardian's children (at most 33 children per call)."""
         keys: list[Key] = []
         for child_id in child_ids:
-            keys += [profile_key(child_id), guardian_key(child_id, guardian_id), block_key(child_id, guardian_id)]
+            keys += [
+                profile_key(child_id),
+                guardian_key(child_id, guardian_id),
+                block_key(child_id, guardian_id),
+            ]
         found: dict[Key, dict[str, Any]] = {}
         for start in range(0, len(keys), 99):
             found |= self.table.get_many(keys[start : start + 99])

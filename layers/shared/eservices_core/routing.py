@@ -88,7 +88,9 @@ class EServiceResolver(APIGatewayHttpResolver):
 
         def checked(func: Callable[..., Any]) -> Any:
             if not getattr(func, "__access_policy__", False):
-                raise RouteWithoutPolicy(f"{method} {rule} serves patient data: register it with patient_route")
+                raise RouteWithoutPolicy(
+                    f"{method} {rule} serves patient data: register it with patient_route"
+                )
             return register(func)
 
         return checked
@@ -124,12 +126,12 @@ class EServiceResolver(APIGatewayHttpResolver):
 
     def resident(self) -> Resident:
         actor = self.actor(RESIDENT)
-        assert isinstance(actor, Resident)  # noqa: S101
+        assert isinstance(actor, Resident)
         return actor
 
     def staff(self) -> Staff:
         actor = self.actor(STAFF)
-        assert isinstance(actor, Staff)  # noqa: S101
+        assert isinstance(actor, Staff)
         return actor
 
     def audit(self, grant: AccessGrant) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eservices_core.aws import error_code, is_transient
 from eservices_core.dynamo import Item, from_item, to_attr, to_item
@@ -40,7 +40,9 @@ def key_item(key: Key) -> Item:
 
 
 class Table:
-    def __init__(self, client: DynamoDBClient, name: str, *, busy_message: str = "The service is busy") -> None:
+    def __init__(
+        self, client: DynamoDBClient, name: str, *, busy_message: str = "The service is busy"
+    ) -> None:
         self.client = client
         self.name = name
         self._busy = busy_message
@@ -80,9 +82,12 @@ class Table:
         limit: int | None = None,
         start: dict[str, Any] | None = None,
         consistent: bool = True,
+        index: str | None = None,
+        partition_key: str = "pk",
     ) -> Page:
-        """One Query of one partition, in sort-key order (or reversed), optionally from `start`."""
-        condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
+        """One Query of one partition (of the table, or of `index` keyed by `partition_key` and `sk`), in
+        sort-key order or reversed, optionally from `start`. Index reads are eventually consistent."""
+        condition = f"{partition_key} = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
         values: dict[str, Any] = {":pk": {"S": partition}}
         if prefix:
             values[":prefix"] = {"S": prefix}
@@ -91,8 +96,10 @@ class Table:
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
             "ScanIndexForward": not newest_first,
-            "ConsistentRead": consistent,
+            "ConsistentRead": consistent and index is None,
         }
+        if index:
+            params["IndexName"] = index
         if limit:
             params["Limit"] = limit
         if start:
@@ -116,7 +123,7 @@ class Table:
         paginator = self.client.get_paginator("scan")
         for page in paginator.paginate(TableName=self.name, ConsistentRead=True):
             for item in page.get("Items", []):
-                yield from_item(item)
+                yield from_item(cast("Item", item))
 
     def transact(self, actions: list[dict[str, Any]]) -> None:
         """One TransactWriteItems of actions built with `put` / `delete`; all or nothing."""
