@@ -345,3 +345,31 @@ def _health_status(port):
             return response.status
     except (urllib.error.URLError, ConnectionError):
         return None
+
+
+def test_the_readme_identity_walkthrough_shows_each_rule_with_demo_data(runtime):
+    """The README's identity block, run as written by bash against this runtime."""
+    import re
+    import subprocess
+
+    from local_runtime.template import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [script] = re.findall(r"<!-- readme-identity-example -->\n```sh\n(.*?)```", readme, flags=re.S)
+    script = script.replace("API=http://127.0.0.1:3000", f"API={runtime.base_url}")
+
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "('Liv Demosson', 'guardian'" in lines[0] and "Siri Demosson" in lines[0]
+    assert "Vilgot" not in lines[0], "rule 7"
+    assert '"relation":"guardian"' in lines[1].replace(" ", "")
+    assert lines[2] == "404"
+    assert lines[3] == "['Karin Demolund']" and lines[4] == "['Skyddad Demoperson']"
+    assert "block-guardians" in lines[5]
+    assert '"patient_id"' in lines[6] and "Demo" in lines[7]
+    assert lines[8] == "403"
+    assert "Doktor Demo Läkare" in lines[9] and "'lookup'" in lines[9]

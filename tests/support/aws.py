@@ -13,6 +13,8 @@ import boto3
 
 from eservices_core import aws
 from local_runtime.functions import FunctionRunner
+from local_runtime.gateway import Gateway, template_authorizers, template_routes
+from local_runtime.idp import DevIdentityProvider
 from local_runtime.poller import SqsEventSource, event_sources
 from local_runtime.provision import Deployment
 
@@ -42,6 +44,42 @@ class Stack:
         """
         result: dict[str, Any] = self.runner.invoke(function_logical_id, event)
         return result
+
+    @cached_property
+    def idps(self) -> dict[str, DevIdentityProvider]:
+        """Development identity providers with the template's issuers, trusted by `gateway`."""
+        parameters = self.deployment.template.parameters
+        return {
+            name: DevIdentityProvider(name, parameters[f"{prefix}IssuerUrl"], parameters[f"{prefix}Audience"])
+            for name, prefix in (("resident", "Resident"), ("staff", "Staff"))
+        }
+
+    @cached_property
+    def gateway(self) -> Gateway:
+        """The local runtime's HTTP API in-process: template routes, JWT authorizers, real handlers."""
+        return Gateway(
+            template_routes(self.deployment),
+            template_authorizers(self.deployment, self.idps.values()),
+            self.runner,
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        query: str = "",
+    ) -> tuple[int, Any]:
+        """One request through the gateway: (status, JSON body or None)."""
+        sent = {"host": "localhost", **{k.lower(): v for k, v in (headers or {}).items()}}
+        if token is not None:
+            sent["authorization"] = f"Bearer {token}"
+        raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        response = self.gateway.handle(method, path, query, sent, raw)
+        return response.status, _maybe_json(response.body.decode()) if response.body else None
 
     def event_source(self, function_logical_id: str) -> SqsEventSource:
         """The function's SQS event source from the template, polled in-process."""
@@ -86,12 +124,13 @@ def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
 
 
 @contextmanager
-def fail_calls(service: str, code: str) -> Iterator[None]:
-    """Make every call of handlers' `service` clients fail with AWS error `code` (fault injection)."""
+def fail_calls(service: str, code: str, *, operation: str | None = None) -> Iterator[None]:
+    """Make every call (or every `operation` call) of handlers' `service` clients fail with AWS error `code`."""
     from botocore.exceptions import ClientError
 
     def before_call(model: Any, **_: Any) -> None:
-        raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
+        if operation is None or model.name == operation:
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
 
     with aws.watching(service, "before-call", before_call):
         yield
