@@ -13,9 +13,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run test test-fast lint build bench lock clean
+.PHONY: help run audit-verify test test-fast lint build bench lock clean
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(UV):
 	@py="$(PY313)"; [ -n "$$py" ] || exit 1; \
@@ -29,6 +29,9 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 run: $(VENV)/.synced ## run the whole platform locally with demo data (PORT, AWS_PORT to override)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m local_runtime
 
+audit-verify: $(VENV)/.synced ## verify the PDL audit log's hash chains (local runtime; AUDIT_VERIFY_ARGS="--table NAME" for a stack)
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m ops.audit_verify $(AUDIT_VERIFY_ARGS)
+
 test: $(VENV)/.synced ## run every test (unit, integration, e2e)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
@@ -41,8 +44,9 @@ lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
 	$(BIN)/mypy layers/shared functions infra tests benchmarks
 	$(BIN)/cfn-lint template.yaml
 
-bench: $(VENV)/.synced ## cold import and warm handler benchmarks (figures under benchmarks/)
+bench: $(VENV)/.synced ## cold import, warm handler, access-policy and runtime benchmarks (figures under benchmarks/)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.run
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.access
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.runtime
 
 # SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.

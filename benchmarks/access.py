@@ -1,0 +1,233 @@
+"""`make bench` (part 3): what the access policy and the PDL audit log add to every patient-scoped request.
+
+- cold import of the identity API and feed handlers beside the boto3 baseline (fresh interpreters, median);
+- per operation, through the gateway in-process against a local moto server over HTTP: handler time (median,
+  p95), and the DynamoDB round trips split into the access check (identity table), the audit write (audit
+  table) and the route's own work, with the time spent waiting on each;
+- the added cost of the policy: the same read (`GET /v1/patients/{id}`) with the access check and audit
+  append timed apart from the rest of the handler.
+Figures go to stdout and benchmarks/results/access.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from benchmarks.run import IMPORT, PATHS, ROOT, median_of
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
+
+
+def main() -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="eu-north-1",
+        AWS_REGION="eu-north-1",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+    )
+    sys.path[:0] = [str(p) for p in [*PATHS, ROOT / "functions/identity"]]
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from local_runtime import moto_patches
+    from local_runtime.provision import provision
+    from local_runtime.runtime import free_port
+    from local_runtime.template import Template
+    from tests.support.aws import Stack
+
+    moto_patches.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    try:
+        stack = Stack(provision(Template(), boto3.session.Session()))
+        env = {
+            **os.environ,
+            **stack.deployment.function_environment("IdentityApiFunction"),
+            "PYTHONPATH": os.pathsep.join(str(p) for p in [*PATHS, ROOT / "functions/identity"]),
+        }
+        cold = {
+            "identity_api_import_ms": median_of(IMPORT.format(module="identity.api"), env),
+            "identity_feeds_import_ms": median_of(IMPORT.format(module="identity.feeds"), env),
+            "baseline_import_ms": median_of(IMPORT.format(module="benchmarks.baseline_handler"), env),
+        }
+        cold["identity_api_ratio"] = cold["identity_api_import_ms"] / cold["baseline_import_ms"]
+        operations = _operations(stack)
+        warm = {name: _measure(stack, request) for name, request in operations.items()}
+    finally:
+        server.stop()
+    report = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "requests": REQUESTS,
+        "cold": cold,
+        "warm": warm,
+    }
+    out = ROOT / "benchmarks/results/access.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    _print(report)
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+def _operations(stack: Any) -> dict[str, dict[str, Any]]:
+    """A family and a staff member through the feeds; one request per operation a user makes."""
+    from tests.support.people import World
+
+    world = World(stack, date.today())
+    anna = world.resident("Anna Demobänk")
+    liv = world.resident("Liv Demobänk", age=8)
+    world.guardianship(anna, liv)
+    nurse = world.staff("Sara Demobänk")
+    child = world.patient_id(liv)
+    staff = {"token": world.staff_token(nurse), "headers": {"X-Commission-Id": nurse.commission_ids[0]}}
+    return {
+        "GET /v1/me (guardian of 1)": {"token": world.token(anna), "path": "/v1/me"},
+        "GET /v1/patients/{id} (self)": {"token": world.token(liv), "path": f"/v1/patients/{child}"},
+        "GET /v1/patients/{id} (guardian)": {"token": world.token(anna), "path": f"/v1/patients/{child}"},
+        "GET …/access-log (guardian)": {
+            "token": world.token(anna),
+            "path": f"/v1/patients/{child}/access-log",
+        },
+        "GET /v1/staff/me": {"token": world.staff_token(nurse), "path": "/v1/staff/me"},
+        "POST /v1/staff/patient-lookups": {
+            **staff,
+            "method": "POST",
+            "path": "/v1/staff/patient-lookups",
+            "body": {"personal_identity_number": liv.personnummer},
+        },
+        "GET /v1/staff/patients/{id}/guardians": {**staff, "path": f"/v1/staff/patients/{child}/guardians"},
+    }
+
+
+def _table_of(params: dict[str, Any]) -> str:
+    if "TableName" in params:
+        return str(params["TableName"])
+    if "RequestItems" in params:
+        return str(next(iter(params["RequestItems"])))
+    first = params["TransactItems"][0]
+    return str(next(iter(first.values()))["TableName"])
+
+
+@contextmanager
+def _policy_marked(flag: list[bool]) -> Iterator[None]:
+    """Mark the calls made inside the access policy's `authorize`, wherever a route calls it from."""
+    import identity.api
+    from eservices_core import routing
+
+    original = routing.authorize
+
+    def marked(*args: Any, **kwargs: Any) -> Any:
+        flag[0] = True
+        try:
+            return original(*args, **kwargs)
+        finally:
+            flag[0] = False
+
+    routing.authorize = identity.api.authorize = marked
+    try:
+        yield
+    finally:
+        routing.authorize = identity.api.authorize = original
+
+
+def _measure(stack: Any, request: dict[str, Any]) -> dict[str, Any]:
+    from eservices_core import aws
+
+    audit_table = stack.ref("AuditTable")
+    calls: list[str] = []
+    waited: dict[str, float] = {}
+    current = [""]
+    started_call = [0.0]
+    in_policy = [False]
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        if _table_of(params) == audit_table:
+            current[0] = "audit"
+        else:
+            current[0] = "access check" if in_policy[0] else "route"
+        calls.append(current[0])
+        started_call[0] = time.perf_counter()
+
+    def after(**_: Any) -> None:
+        waited[current[0]] = waited.get(current[0], 0.0) + time.perf_counter() - started_call[0]
+
+    def call() -> int:
+        status, _ = stack.call(
+            request.get("method", "GET"),
+            request["path"],
+            token=request["token"],
+            headers=request.get("headers"),
+            body=request.get("body"),
+        )
+        return status
+
+    assert call() == 200
+    times, own, trips, audit_ms, check_ms = [], [], [], [], []
+    with (
+        _policy_marked(in_policy),
+        aws.watching("dynamodb", "before-parameter-build", before),
+        aws.watching("dynamodb", "after-call", after),
+    ):
+        for _ in range(REQUESTS):
+            calls.clear()
+            waited.clear()
+            started = time.perf_counter()
+            assert call() == 200
+            elapsed = time.perf_counter() - started
+            times.append(elapsed * 1000)
+            own.append((elapsed - sum(waited.values())) * 1000)
+            trips.append(Counter(calls))
+            audit_ms.append(waited.get("audit", 0.0) * 1000)
+            check_ms.append(waited.get("access check", 0.0) * 1000)
+    worst = {k: max(t[k] for t in trips) for k in ("access check", "audit", "route")}
+    return {
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(statistics.quantiles(times, n=20)[-1], 2),
+        "own_median_ms": round(statistics.median(own), 2),
+        "round_trips": sum(worst.values()),
+        "access_check_round_trips": worst["access check"],
+        "audit_round_trips": worst["audit"],
+        "route_round_trips": worst["route"],
+        "access_check_wait_median_ms": round(statistics.median(check_ms), 2),
+        "audit_wait_median_ms": round(statistics.median(audit_ms), 2),
+    }
+
+
+def _print(report: dict[str, Any]) -> None:
+    c = report["cold"]
+    print("\nAccess policy and PDL audit benchmark (identity e-service)\n")
+    print(f"{'cold import':32} {'ms':>8} {'baseline ms':>12} {'ratio':>7}")
+    print(
+        f"{'identity.api':32} {c['identity_api_import_ms']:8.1f} {c['baseline_import_ms']:12.1f} {c['identity_api_ratio']:7.2f}"
+    )
+    print(f"{'identity.feeds':32} {c['identity_feeds_import_ms']:8.1f}")
+    print(
+        f"\n{'operation':38} {'median':>7} {'p95':>7} {'own':>6} {'trips':>6} {'check':>6} {'audit':>6} "
+        f"{'route':>6} {'check ms':>9} {'audit ms':>9}"
+    )
+    for name, w in report["warm"].items():
+        print(
+            f"{name:38} {w['median_ms']:7.2f} {w['p95_ms']:7.2f} {w['own_median_ms']:6.2f} {w['round_trips']:6d} "
+            f"{w['access_check_round_trips']:6d} {w['audit_round_trips']:6d} {w['route_round_trips']:6d} "
+            f"{w['access_check_wait_median_ms']:9.2f} {w['audit_wait_median_ms']:9.2f}"
+        )
+    print(
+        "(ms through the gateway in-process, against a local moto server over HTTP; 'own' leaves out waiting on "
+        "it; 'check'/'audit' columns: round trips and waiting time of the access check and the audit append)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Operations commands, run with PYTHONPATH=layers/shared:infra (see the Makefile)."""
