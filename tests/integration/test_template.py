@@ -100,3 +100,56 @@ def test_the_layer_requirements_are_the_locked_runtime_group():
     assert pins
     for name, version in pins:
         assert locked[name] == version, name
+
+
+def _allowed(fn, resource_logical_id: str) -> set[str]:
+    """Actions the function's policy allows on a table (its ARN) or on its indexes (`index:<name>`)."""
+    allowed = set()
+    for statement in _statements(fn):
+        if statement.get("Effect") != "Allow":
+            continue
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for resource in resources:
+            if resource in (
+                {"Fn::GetAtt": f"{resource_logical_id}.Arn"},
+                {"Fn::GetAtt": [resource_logical_id, "Arn"]},
+            ):
+                allowed |= {a for a in statement["Action"]}
+            sub = resource.get("Fn::Sub", "") if isinstance(resource, dict) else ""
+            if sub.startswith(f"${{{resource_logical_id}.Arn}}/index/"):
+                allowed |= {f"{a}:{sub.rsplit('/', 1)[1]}" for a in statement["Action"]}
+    return allowed
+
+
+PATIENT_FUNCTIONS = sorted({fn for method, path, fn, _ in TEMPLATE.http_routes() if "{patientId}" in path})
+
+
+@pytest.mark.parametrize("logical_id", PATIENT_FUNCTIONS)
+def test_functions_serving_patient_data_may_run_the_access_policy_and_append_to_the_audit_log(logical_id):
+    fn = TEMPLATE.functions[logical_id]
+    assert {"dynamodb:GetItem", "dynamodb:BatchGetItem"} <= _allowed(fn, "IdentityTable")
+    assert {"dynamodb:GetItem", "dynamodb:PutItem"} <= _allowed(fn, "AuditTable")
+    environment = fn.environment
+    assert {"IDENTITY_TABLE_NAME", "AUDIT_TABLE_NAME", "AUDIT_RETENTION_DAYS"} <= set(environment)
+
+
+@pytest.mark.parametrize("fn", TEMPLATE.functions.values(), ids=lambda f: f.logical_id)
+def test_no_function_may_change_or_delete_an_audit_record(fn):
+    forbidden = {
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteTable",
+    }
+    assert not forbidden & _allowed(fn, "AuditTable")
+
+
+def test_the_audit_log_outlives_the_stack_and_keeps_records_at_least_five_years():
+    resource = TEMPLATE.resources["AuditTable"]
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    assert resource["Properties"]["DeletionProtectionEnabled"] is True
+    assert resource["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    parameter = TEMPLATE.data["Parameters"]["AuditRetentionDays"]
+    assert parameter["MinValue"] >= 5 * 365 + 1 and parameter["Default"] >= parameter["MinValue"]
