@@ -48,16 +48,23 @@ def template():
     return Template()
 
 
-def _stack(template):
+def _stack(template, *, workflows: bool = False):
     from moto import mock_aws
 
     from eservices_core import wiring
+    from local_runtime import moto_patches
     from local_runtime.provision import provision
     from tests.support.aws import Stack
 
-    with mock_aws():
+    config = {"stepfunctions": {"execute_state_machine": True}} if workflows else None
+    with mock_aws(config=config):  # type: ignore[arg-type]
         wiring.reset()
-        yield Stack(provision(template, boto3.session.Session()))
+        stack = Stack(provision(template, boto3.session.Session()))
+        if workflows:
+            moto_patches.dispatch_lambda(
+                lambda name, event: stack.invoke(stack.deployment.function_names[name], event)
+            )
+        yield stack
     wiring.reset()
 
 
@@ -65,6 +72,13 @@ def _stack(template):
 def stack(template) -> Iterator[Stack]:
     """A fresh moto account with the template's resources."""
     yield from _stack(template)
+
+
+@pytest.fixture
+def workflow_stack(template) -> Iterator[Stack]:
+    """A fresh account whose state machines execute, their Lambda tasks running the real handlers in-process
+    (waits and retry intervals take real time: start executions with short timeouts in tests)."""
+    yield from _stack(template, workflows=True)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""Creates the template's tables and queues in moto and resolves each function's environment against them."""
+"""Creates the template's keys, buckets, tables and queues in moto and resolves each function's environment."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,8 +59,10 @@ def physical_name(logical_id: str) -> str:
 def provision(template: Template, session: boto3.session.Session) -> Deployment:
     deployment = Deployment(template, session)
     _provision_kms_keys(deployment)
+    _provision_buckets(deployment)
     _provision_tables(deployment)
     _provision_queues(deployment)
+    _provision_event_buses(deployment)
     _provision_functions(deployment)
     _provision_state_machines(deployment)
     for logical_id, resource in template.resources.items():
@@ -176,3 +179,146 @@ def _provision_queues(deployment: Deployment) -> None:
         deployment.refs[logical_id] = url
         deployment.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
         deployment.attributes[(logical_id, "QueueName")] = name
+
+
+def bucket_name(logical_id: str) -> str:
+    """The stack's physical name made valid for S3: lower case, letters, digits, dots and hyphens, 3-63."""
+    name = re.sub(r"[^a-z0-9.-]+", "-", physical_name(logical_id).lower())[:63].strip("-.")
+    if len(name) < 3:
+        raise ValueError(f"{logical_id} gives no valid bucket name")
+    return name
+
+
+def _provision_buckets(deployment: Deployment) -> None:
+    """Buckets with their encryption, public access block, ownership, versioning and lifecycle rules.
+
+    `AWS::S3::BucketPolicy` is deliberately not applied: moto enforces bucket policies but ignores their
+    conditions, so the template's TLS-only Deny (`aws:SecureTransport` false) would deny every request.
+    """
+    buckets = deployment.template.of_type("AWS::S3::Bucket")
+    if not buckets:
+        return
+    s3 = deployment.session.client("s3", region_name=REGION)
+    for logical_id, props in buckets.items():
+        props = deployment.resolve(props)
+        name = str(props.get("BucketName") or bucket_name(logical_id))
+        location = (
+            {} if REGION == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": REGION}}
+        )
+        s3.create_bucket(Bucket=name, **location)
+        if "BucketEncryption" in props:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                            **(
+                                {"BucketKeyEnabled": rule["BucketKeyEnabled"]}
+                                if "BucketKeyEnabled" in rule
+                                else {}
+                            ),
+                        }
+                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        if "OwnershipControls" in props:
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+        if "LifecycleConfiguration" in props:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]
+                },
+            )
+        deployment.refs[logical_id] = name
+        deployment.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        deployment.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
+        deployment.attributes[(logical_id, "RegionalDomainName")] = f"{name}.s3.{REGION}.amazonaws.com"
+        deployment.attributes[(logical_id, "DualStackDomainName")] = (
+            f"{name}.s3.dualstack.{REGION}.amazonaws.com"
+        )
+
+
+def lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the shape of the S3 API (`PutBucketLifecycleConfiguration`).
+
+    A property this does not know fails loudly: dropping one (a tag filter, say) would silently widen
+    what the rule expires.
+    """
+    rest = dict(rule)
+    api: dict[str, Any] = {"Status": rest.pop("Status")}
+    if "Id" in rest:
+        api["ID"] = rest.pop("Id")
+    conditions: dict[str, Any] = {}
+    if "Prefix" in rest:
+        conditions["Prefix"] = rest.pop("Prefix")
+    if "TagFilters" in rest:
+        conditions["Tags"] = [{"Key": t["Key"], "Value": t["Value"]} for t in rest.pop("TagFilters")]
+    for size in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+        if size in rest:
+            conditions[size] = int(rest.pop(size))
+    if len(conditions) > 1 or len(conditions.get("Tags", [])) > 1:
+        api["Filter"] = {"And": conditions}
+    elif "Tags" in conditions:
+        api["Filter"] = {"Tag": conditions["Tags"][0]}
+    else:
+        api["Filter"] = conditions or {"Prefix": ""}
+    expiration = {
+        key: rest.pop(prop)
+        for prop, key in (
+            ("ExpirationInDays", "Days"),
+            ("ExpirationDate", "Date"),
+            ("ExpiredObjectDeleteMarker", "ExpiredObjectDeleteMarker"),
+        )
+        if prop in rest
+    }
+    if expiration:
+        api["Expiration"] = expiration
+    if "AbortIncompleteMultipartUpload" in rest:
+        api["AbortIncompleteMultipartUpload"] = rest.pop("AbortIncompleteMultipartUpload")
+    if "NoncurrentVersionExpirationInDays" in rest:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": rest.pop("NoncurrentVersionExpirationInDays")}
+    if "NoncurrentVersionExpiration" in rest:
+        api["NoncurrentVersionExpiration"] = rest.pop("NoncurrentVersionExpiration")
+    if "Transitions" in rest:
+        api["Transitions"] = [
+            _renamed(t, {"TransitionInDays": "Days", "TransitionDate": "Date"})
+            for t in rest.pop("Transitions")
+        ]
+    if "NoncurrentVersionTransitions" in rest:
+        api["NoncurrentVersionTransitions"] = [
+            _renamed(t, {"TransitionInDays": "NoncurrentDays"})
+            for t in rest.pop("NoncurrentVersionTransitions")
+        ]
+    if rest:
+        raise NotImplementedError(
+            f"the local runtime does not translate lifecycle rule properties {sorted(rest)}; "
+            "extend infra/local_runtime/provision.py"
+        )
+    return api
+
+
+def _renamed(value: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {names.get(k, k): v for k, v in value.items()}
+
+
+def _provision_event_buses(deployment: Deployment) -> None:
+    """Custom EventBridge buses (rules and targets arrive with the consumers that need them)."""
+    buses = deployment.template.of_type("AWS::Events::EventBus")
+    if not buses:
+        return
+    events = deployment.session.client("events")
+    for logical_id, props in buses.items():
+        name = str(deployment.resolve(props.get("Name")) or physical_name(logical_id))
+        arn = events.create_event_bus(Name=name)["EventBusArn"]
+        deployment.refs[logical_id] = name
+        deployment.attributes[(logical_id, "Arn")] = arn
+        deployment.attributes[(logical_id, "Name")] = name

@@ -23,7 +23,7 @@ from eservices_core.table import Table
 from local_runtime import population
 from local_runtime.idp import DevIdentityProvider, resident_claims
 from local_runtime.template import Template
-from tests.support.people import OTHER_UNIT, World
+from tests.support.people import ANSWERS, OTHER_UNIT, UNIT, World
 
 TEMPLATE = Template()
 PATIENT_ROUTES = sorted(
@@ -50,8 +50,20 @@ class RequestSpec:
 
     success: tuple[int, ...] = (200,)
     body: Callable[[Population], Any] | None = None
-    params: Callable[[Population], dict[str, str]] = lambda _: {}
-    prepare: Callable[[Population], None] = lambda _: None
+    prepare: Callable[[Population], dict[str, str]] = lambda _: {}  # returns the other path parameters
+
+
+CASE = "/v1/patients/{patientId}/cases/{caseId}"
+STAFF_CASE = "/v1/staff/patients/{patientId}/cases/{caseId}"
+A_CASE = RequestSpec(prepare=lambda p: {"caseId": p.ids["case"]})
+AN_OPEN_CASE = RequestSpec(prepare=lambda p: {"caseId": p.new_case()})
+WITH_ATTACHMENT = RequestSpec(
+    prepare=lambda p: {"caseId": p.ids["case"], "attachmentId": p.ids["attachment"]}
+)
+
+
+def _with(spec: RequestSpec, **changes: Any) -> RequestSpec:
+    return RequestSpec(**{**spec.__dict__, **changes})
 
 
 SPECS: dict[str, RequestSpec] = {
@@ -60,9 +72,32 @@ SPECS: dict[str, RequestSpec] = {
     ),
     "DELETE /v1/staff/patients/{patientId}/guardian-blocks/{guardianPatientId}": RequestSpec(
         success=(204,),
-        params=lambda p: {"guardianPatientId": p.ids["spare_guardian"]},
         prepare=lambda p: p.block("spare_guardian"),
     ),
+    "POST /v1/patients/{patientId}/cases": RequestSpec(success=(201,), body=lambda p: p.case_body()),
+    f"GET {CASE}": A_CASE,
+    f"POST {CASE}/messages": _with(AN_OPEN_CASE, success=(201,), body=lambda _: {"text": "Det blev bättre."}),
+    f"POST {CASE}/withdrawal": AN_OPEN_CASE,
+    "POST /v1/patients/{patientId}/attachments": RequestSpec(
+        success=(201,),
+        body=lambda _: {"content_type": "application/pdf", "size": 2048, "filename": "intyg.pdf"},
+    ),
+    f"GET {CASE}/attachments/{{attachmentId}}": WITH_ATTACHMENT,
+    f"GET {STAFF_CASE}": A_CASE,
+    f"GET {STAFF_CASE}/attachments/{{attachmentId}}": WITH_ATTACHMENT,
+    f"POST {STAFF_CASE}/assignment": _with(A_CASE, body=lambda _: {"assignee_hsa_id": "me"}),
+    f"POST {STAFF_CASE}/messages": _with(AN_OPEN_CASE, success=(201,), body=lambda _: {"text": "Hej!"}),
+    f"POST {STAFF_CASE}/information-requests": _with(
+        AN_OPEN_CASE, success=(201,), body=lambda _: {"text": "Hur mår du?"}
+    ),
+    f"POST {STAFF_CASE}/decision": _with(
+        AN_OPEN_CASE, body=lambda _: {"outcome": "denied", "reason": "Behöver ett besök."}
+    ),
+    f"POST {STAFF_CASE}/forwarding": _with(
+        AN_OPEN_CASE, body=lambda _: {"care_unit_hsa_id": OTHER_UNIT["hsa_id"]}
+    ),
+    f"POST {STAFF_CASE}/closure": AN_OPEN_CASE,
+    f"POST {STAFF_CASE}/reopening": RequestSpec(prepare=lambda p: {"caseId": p.new_case(closed=True)}),
 }
 
 
@@ -107,8 +142,32 @@ class Population:
     tokens: dict[str, str] = field(default_factory=dict)
     commissions: dict[str, str | None] = field(default_factory=dict)
     blocker: Any = None
+    guardian: Any = None
+    child: Any = None
 
-    def block(self, guardian: str) -> None:
+    def case_body(self) -> dict[str, Any]:
+        return {
+            "clinic_id": UNIT["hsa_id"],
+            "case_type_id": "renew-prescription",
+            "form_version": 1,
+            "answers": ANSWERS["renew-prescription"],
+        }
+
+    def new_case(self, *, closed: bool = False) -> str:
+        """An open case of the child at UNIT, sent by a guardian (closed by staff when asked)."""
+        case_id = self.world.send_case(self.guardian, self.child)
+        if closed:
+            status, _ = self.world.stack.call(
+                "POST",
+                f"/v1/staff/patients/{self.ids['child']}/cases/{case_id}/closure",
+                token=self.world.staff_token(self.blocker),
+                headers={"X-Commission-Id": self.blocker.commission_ids[0]},
+            )
+            assert status == 200
+        return case_id
+
+    def block(self, guardian: str) -> dict[str, str]:
+        """Block the guardian for the child; the path parameter that names them."""
         status, _ = self.world.stack.call(
             "POST",
             f"/v1/staff/patients/{self.ids['child']}/guardian-blocks",
@@ -117,6 +176,7 @@ class Population:
             body={"guardian_patient_id": self.ids[guardian]},
         )
         assert status in (200, 201)
+        return {"guardianPatientId": self.ids[guardian]}
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +224,10 @@ def people(module_stack) -> Population:
         ),
         population.employee_removed(staff["removed"].hsa_id, seconds=world.tick()),
     )
-    p.blocker = staff["right"]
+    p.blocker, p.guardian, p.child = staff["right"], guardian, child
+    world.offer("renew-prescription")
+    p.ids["case"] = p.new_case()
+    p.ids["attachment"] = _attached(p)
     p.ids["blocked"] = world.patient_id(blocked)
     p.block("blocked")
 
@@ -197,6 +260,29 @@ def people(module_stack) -> Population:
     return p
 
 
+def _attached(p: Population) -> str:
+    """A PDF the guardian uploaded (as the presigned POST would store it) and attached to the child's case."""
+    import uuid
+
+    stack, attachment_id = p.world.stack, str(uuid.uuid4())
+    stack.session.client("s3").put_object(
+        Bucket=stack.ref("AttachmentsBucket"),
+        Key=f"patients/{p.ids['child']}/attachments/{attachment_id}",
+        Body=b"%PDF-1.7\n% demo\n",
+        ContentType="application/pdf",
+        Metadata={"filename": "remiss.pdf"},
+        Tagging="state=uploaded",
+    )
+    status, _ = stack.call(
+        "POST",
+        f"/v1/patients/{p.ids['child']}/cases/{p.ids['case']}/messages",
+        token=p.world.token(p.guardian),
+        body={"text": "Bifogar remissen.", "attachments": [attachment_id]},
+    )
+    assert status == 201
+    return attachment_id
+
+
 def _bad_tokens(stack, person) -> dict[str, str]:
     real = stack.idps["resident"]
     claims = resident_claims(person.personnummer, person.name)
@@ -223,8 +309,19 @@ def expected_status(route: PatientRoute, caller: Caller, success: int) -> int:
 
 
 def audit_count(people: Population, patient_id: str) -> int:
+    """The sequence number of the patient's newest audit record (the chain's HEAD)."""
     table = Table(people.world.stack.session.client("dynamodb"), people.world.stack.ref("AuditTable"))
-    return len(table.query_all(f"PATIENT#{patient_id}", prefix="REC#"))
+    head = table.get((f"PATIENT#{patient_id}", "HEAD"))
+    return int(head["seq"]) if head else 0
+
+
+def refused_params(people: Population) -> dict[str, str]:
+    """Path parameters for a request the policy refuses before the route reads them."""
+    return {
+        "caseId": people.ids["case"],
+        "attachmentId": people.ids["attachment"],
+        "guardianPatientId": people.ids["spare_guardian"],
+    }
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
@@ -233,9 +330,11 @@ def test_matrix(people, method, path, function, caller):
     route = policy_routes()[(method, path)]
     spec = SPECS.get(f"{method} {path}", RequestSpec())
     patient_id = people.ids[caller.target]
-    spec.prepare(people)
+    expected = expected_status(route, caller, spec.success[0])
+    allowed = expected in spec.success and caller.outcome != "401"
+    params = spec.prepare(people) if allowed else refused_params(people)
     url = path.replace("{patientId}", patient_id)
-    for name, value in spec.params(people).items():
+    for name, value in params.items():
         url = url.replace("{" + name + "}", value)
     headers = {}
     if caller.audience == STAFF and people.commissions[caller.name]:
@@ -250,8 +349,6 @@ def test_matrix(people, method, path, function, caller):
         body=spec.body(people) if spec.body else None,
     )
 
-    expected = expected_status(route, caller, spec.success[0])
-    allowed = expected in spec.success and caller.outcome != "401"
     assert status == expected or (allowed and status in spec.success), (status, body)
     assert audit_count(people, patient_id) == before + (1 if allowed else 0)
     if not allowed and body:

@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from ops import audit_verify
 
 from eservices_core import aws
 from eservices_core.audit import APPEND_ATTEMPTS, GENESIS, AuditEntry, AuditLog, Finding, Verb, verify_table
@@ -23,6 +22,7 @@ from eservices_core.table import Table
 from local_runtime import moto_patches
 from local_runtime.provision import physical_name
 from local_runtime.runtime import free_port
+from ops import audit_verify
 from tests.support.aws import count_calls, fail_calls
 
 ANNA = "3f2b8c1e-0000-4000-8000-00000000a11a"

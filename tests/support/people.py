@@ -12,21 +12,25 @@ from eservices_core.registry import Registry
 from eservices_core.table import Table
 from local_runtime import population
 from local_runtime.demo import personnummer, years_ago
+from local_runtime.generate import catalogue, feed
 from local_runtime.idp import resident_claims, staff_claims
 from tests.support.aws import Stack
 from tests.support.events import sqs_event
 
 CARE = "Vård och behandling"
-UNIT = {
-    "hsa_id": "SE2321000016-U7001",
-    "name": "Vårdcentralen Demo",
-    "care_provider_hsa_id": "SE2321000016-P0",
-}
-OTHER_UNIT = {"hsa_id": "SE2321000016-U7002", "name": "Demo BVC", "care_provider_hsa_id": "SE2321000016-P0"}
-PRIVATE_UNIT = {
-    "hsa_id": "SE5599000001-U7003",
-    "name": "Demo Privatklinik",
-    "care_provider_hsa_id": "SE5599000001-P0",
+CATALOGUE = catalogue(12, seed=7)
+_ACTIVE = [u for u in CATALOGUE.units if u["active"]]
+UNIT = next(u for u in _ACTIVE if u["care_provider_hsa_id"].startswith("SE2321"))
+OTHER_UNIT = next(
+    u for u in _ACTIVE if u["care_provider_hsa_id"] == UNIT["care_provider_hsa_id"] and u is not UNIT
+)
+PRIVATE_UNIT = next(u for u in _ACTIVE if u["care_provider_hsa_id"].startswith("SE5599"))
+ANSWERS = {
+    "renew-prescription": {
+        "medicines": "Demoxin 10 mg, en tablett dagligen",
+        "dispensing": "any_pharmacy",
+        "health_changed": False,
+    },
 }
 
 
@@ -107,6 +111,49 @@ class World:
 
     def feed_staff(self, *messages: dict[str, Any]) -> None:
         self._feed("HsaStaffFeedFunction", "HsaStaffFeedQueue", messages)
+
+    # ---- clinics and their case types ----------------------------------------------------------------------
+    def directory(self) -> None:
+        """The test catalogue (UNIT, OTHER_UNIT, PRIVATE_UNIT and more) through the directory's HSA feed."""
+        if not getattr(self, "_directory_fed", False):
+            self._feed("DirectoryFeedFunction", "HsaFeedQueue", tuple(feed(CATALOGUE)))
+            self._directory_fed = True
+
+    def offer(self, *type_ids: str, unit: dict[str, Any] = UNIT, **settings: Any) -> StaffMember:
+        """The unit's local administrator activates standard case types through the API."""
+        self.directory()
+        admin = self.staff("Demo Lokaladministratör", unit=unit, roles=["local-administrator"])
+        for type_id in type_ids:
+            body = {"terms": {"sv": "Vi svarar inom 2 dagar.", "en": "We answer within 2 days."}} | settings
+            status, answer = self.stack.call(
+                "PUT",
+                f"/v1/staff/case-types/{type_id}",
+                token=self.staff_token(admin),
+                headers={"X-Commission-Id": admin.commission_ids[0]},
+                body=body,
+            )
+            assert status == 200, answer
+        return admin
+
+    def send_case(
+        self,
+        sender: Resident,
+        patient: Resident,
+        type_id: str = "renew-prescription",
+        unit: dict[str, Any] = UNIT,
+    ) -> str:
+        """A case sent through the API; its id."""
+        body = {
+            "clinic_id": unit["hsa_id"],
+            "case_type_id": type_id,
+            "form_version": 1,
+            "answers": ANSWERS[type_id],
+        }
+        status, answer = self.stack.call(
+            "POST", f"/v1/patients/{self.patient_id(patient)}/cases", token=self.token(sender), body=body
+        )
+        assert status == 201, answer
+        return str(answer["case_id"])
 
     # ---- callers ------------------------------------------------------------------------------------------
     def token(self, person: Resident, *, assurance_level: int = 3, lifetime: int = 3600) -> str:

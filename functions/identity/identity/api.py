@@ -75,7 +75,7 @@ def patient_lookup() -> dict[str, Any]:
     registry = access_services().registry
     patient_id = registry.patient_id_of(identity)
     if patient_id is None:
-        views.require_lookup_commission(registry, staff, LOOKUP)  # no probing without a commission
+        app.commission(LOOKUP)  # no probing without a commission
         raise views.no_such_patient()
     grant = authorize(registry, staff, patient_id, LOOKUP)
     app.audit(grant)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from eservices_core.access import AccessGrant, Action, active_commission, require_commission_id
+from eservices_core.access import AccessGrant
 from eservices_core.actors import Resident, Staff
 from eservices_core.audit import AuditLog
 from eservices_core.clock import now_utc, today_stockholm
@@ -106,11 +106,6 @@ def identity_param(text: str) -> PersonalIdentity:
     except InvalidInput as error:
         reason = error.invalid_params[0].reason if error.invalid_params else "is not valid"
         raise InvalidInput.for_param("personal_identity_number", reason) from None
-
-
-def require_lookup_commission(registry: Registry, staff: Staff, action: Action) -> None:
-    member, commission, _ = registry.staff_view(staff.hsa_id, require_commission_id(staff), None)
-    active_commission(member, commission, action)
 
 
 def no_such_patient() -> NotFound:

@@ -48,6 +48,18 @@ def sqs() -> SQSClient:
     return client
 
 
+def stepfunctions() -> Any:
+    return _client("stepfunctions")
+
+
+def events() -> Any:
+    return _client("events")
+
+
+def s3() -> Any:
+    return _client("s3")
+
+
 def current_clients() -> list[Any]:
     with _lock:
         return list(_clients.values())

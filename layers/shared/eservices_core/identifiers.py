@@ -42,6 +42,11 @@ def luhn_check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def sex_of(twelve_digits: str) -> Sex:
+    """Rule 1: the third birth digit (last digit of the serial) is odd for men, even for women."""
+    return Sex.MALE if int(twelve_digits[10]) % 2 else Sex.FEMALE
+
+
 @dataclass(frozen=True, slots=True)
 class PersonalIdentity:
     """A valid personnummer or samordningsnummer, always held as 12 digits with century."""
@@ -52,8 +57,7 @@ class PersonalIdentity:
 
     @property
     def sex(self) -> Sex:
-        """Rule 1: the third birth digit (last digit of the serial) is odd for men, even for women."""
-        return Sex.MALE if int(self.value[10]) % 2 else Sex.FEMALE
+        return sex_of(self.value)
 
     @property
     def fhir_system(self) -> str:

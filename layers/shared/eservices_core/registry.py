@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from eservices_core.identifiers import PersonalIdentity
+from eservices_core.identifiers import PersonalIdentity, Sex, sex_of
 from eservices_core.table import Key, Table
 
 CARE_PURPOSE = "Vård och behandling"
@@ -66,9 +66,13 @@ class Patient:
     protected_identity: bool
     deceased: bool
     registered: bool
+    region_code: str | None = None  # of registration (folkbokföring); None when not registered in Sweden
+    municipality_code: str | None = None
+    sex: Sex | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Patient:
+        identity = item.get("identity", "")
         return cls(
             patient_id=item["patient_id"],
             name=item.get("name", ""),
@@ -76,7 +80,14 @@ class Patient:
             protected_identity=bool(item.get("protected_identity")),
             deceased=bool(item.get("deceased")),
             registered=bool(item.get("registered")),
+            region_code=item.get("region_code"),
+            municipality_code=item.get("municipality_code"),
+            sex=sex_of(identity) if len(identity) == 12 else None,
         )
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,19 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from eservices_core import aws
-from eservices_core.access import AccessGrant, Action, Actor, authorize
+from eservices_core.access import (
+    AccessGrant,
+    Action,
+    Actor,
+    active_commission,
+    authorize,
+    require_commission_id,
+)
 from eservices_core.actors import Resident, Staff, resident_from_claims, staff_from_claims
 from eservices_core.audit import AuditLog
 from eservices_core.config import require, require_int
 from eservices_core.problems import install_problem_handlers
-from eservices_core.registry import Registry
+from eservices_core.registry import Commission, Registry, StaffMember
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
 
@@ -133,6 +140,17 @@ class EServiceResolver(APIGatewayHttpResolver):
         actor = self.actor(STAFF)
         assert isinstance(actor, Staff)
         return actor
+
+    def commission(self, action: Action) -> tuple[Staff, Commission, StaffMember]:
+        """For staff routes outside a patient (work queues, settings): the caller's active commission that
+        allows `action`, read on every request (rule 14); 400 without X-Commission-Id, 403 otherwise."""
+        staff = self.staff()
+        member, commission, _ = access_services().registry.staff_view(
+            staff.hsa_id, require_commission_id(staff), None
+        )
+        active = active_commission(member, commission, action)
+        assert member is not None  # active_commission refuses a missing member
+        return staff, active, member
 
     def audit(self, grant: AccessGrant) -> None:
         """Write the audit record of an access decided outside a patient route (e.g. a patient lookup)."""

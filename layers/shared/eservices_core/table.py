@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 Key = tuple[str, str]
 MAX_BATCH_GET = 100
+FILTER_OPERATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 
 
 class ConditionFailed(Exception):
@@ -84,10 +85,16 @@ class Table:
         consistent: bool = True,
         index: str | None = None,
         partition_key: str = "pk",
+        sort_key: str = "sk",
+        where: Sequence[tuple[str, str, Any]] = (),
     ) -> Page:
-        """One Query of one partition (of the table, or of `index` keyed by `partition_key` and `sk`), in
-        sort-key order or reversed, optionally from `start`. Index reads are eventually consistent."""
-        condition = f"{partition_key} = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
+        """One Query of one partition (of the table, or of `index` keyed by `partition_key` and `sort_key`),
+        in sort-key order or reversed, optionally from `start`. Index reads are eventually consistent.
+
+        `where` filters items after they are read, e.g. `[("type_id", "=", "advice"), ("due_at", "<", now)]`
+        (filtered items still cost read capacity; a page may come back short with `last_key` set).
+        """
+        condition = f"{partition_key} = :pk" + (f" AND begins_with({sort_key}, :prefix)" if prefix else "")
         values: dict[str, Any] = {":pk": {"S": partition}}
         if prefix:
             values[":prefix"] = {"S": prefix}
@@ -100,6 +107,14 @@ class Table:
         }
         if index:
             params["IndexName"] = index
+        if where:
+            if any(op not in FILTER_OPERATORS for _, op, _ in where):
+                raise ValueError(f"filter operators are {sorted(FILTER_OPERATORS)}")
+            params["FilterExpression"] = " AND ".join(
+                f"#f{i} {op} :f{i}" for i, (_, op, _) in enumerate(where)
+            )
+            params["ExpressionAttributeNames"] = {f"#f{i}": name for i, (name, _, _) in enumerate(where)}
+            values.update({f":f{i}": to_attr(value) for i, (_, _, value) in enumerate(where)})
         if limit:
             params["Limit"] = limit
         if start:
@@ -160,6 +175,21 @@ class Table:
 
     def delete_item(self, key: Key, condition: str | None = None) -> None:
         self._write(self.client.delete_item, self.delete(key, condition)["Delete"])
+
+    def increment(self, key: Key, counts: dict[str, int]) -> None:
+        """One UpdateItem adding to numeric attributes (created at 0 when absent): counters, histograms."""
+        names = {f"#c{i}": name for i, name in enumerate(counts)}
+        values = {f":c{i}": {"N": str(n)} for i, n in enumerate(counts.values())}
+        self._write(
+            self.client.update_item,
+            {
+                "TableName": self.name,
+                "Key": key_item(key),
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            },
+        )
 
     def _write(self, operation: Callable[..., Any], params: dict[str, Any]) -> None:
         try:

@@ -1,0 +1,242 @@
+"""Cases API: residents send cases and follow them; staff work their unit's queue; local administrators
+configure the unit's case types. Patient data only through `patient_route` (policy + audit first)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cases import admin, views
+from cases.attachments import AttachmentStore
+from cases.clinics import Clinics
+from cases.config import ApiConfig
+from cases.service import Cases
+from cases.store import CaseStore
+from cases.workflow_client import Workflow
+from eservices_core import aws
+from eservices_core.access import AccessGrant, Action, authorize
+from eservices_core.audit import Verb
+from eservices_core.cursor import decode_cursor, fingerprint
+from eservices_core.errors import NotFound
+from eservices_core.requests import json_object, limit_param, string_field
+from eservices_core.routing import RESIDENT, STAFF, EServiceResolver, access_services
+from eservices_core.table import Table
+from eservices_core.wiring import composition_root
+
+logger = Logger(service="cases")
+app = EServiceResolver(logger)
+
+READ_CASES = Action(Verb.READ, "cases")
+WRITE_CASES = Action(Verb.WRITE, "cases")
+READ_QUEUE = Action(Verb.READ, "work-queue")
+ADMINISTER = Action(Verb.WRITE, "case-types", staff_role="local-administrator")
+READ_SETTINGS = Action(Verb.READ, "case-types")
+CASE = "/v1/patients/<patientId>/cases/<caseId>"
+STAFF_CASE = "/v1/staff/patients/<patientId>/cases/<caseId>"
+
+
+@composition_root
+def _cases() -> Cases:
+    config = ApiConfig.from_env()
+    client = aws.dynamodb()
+    return Cases(
+        store=CaseStore(Table(client, config.table_name, busy_message="The cases service is busy")),
+        clinics=Clinics(Table(client, config.directory_table_name)),
+        workflow=Workflow(aws.stepfunctions(), aws.events(), config.event_bus_name, config.state_machine_arn),
+        attachments=AttachmentStore(aws.s3(), config.attachments_bucket),
+    )
+
+
+def _body() -> dict[str, Any]:
+    return json_object(app.current_event.body)
+
+
+def _query() -> dict[str, str]:
+    return dict(app.current_event.query_string_parameters or {})
+
+
+def _json(status: int, body: Any, location: str | None = None) -> Response[str]:
+    headers = {"Location": location} if location else {}
+    return Response(
+        status_code=status, content_type="application/json", body=json.dumps(body), headers=headers
+    )
+
+
+# ---- residents ----------------------------------------------------------------------------------------------
+@app.get("/v1/clinics/<clinicId>/case-types")
+def case_types(clinicId: str) -> dict[str, Any]:
+    """The types this clinic offers the caller, or the patient given as `patient_id` they act for."""
+    resident = app.resident()
+    services = access_services()
+    patient_id = _query().get("patient_id") or services.registry.patient_id_of(resident.identity)
+    if patient_id is None:
+        raise NotFound("You are not registered yet")
+    grant = authorize(services.registry, resident, patient_id, READ_CASES)
+    return {"items": [t.summary() for t in _cases().offered(clinicId, grant.patient)]}
+
+
+@app.patient_route("POST", "/v1/patients/<patientId>/cases", action=WRITE_CASES, audience=RESIDENT)
+def create_case(grant: AccessGrant) -> Response[str]:
+    key = app.current_event.headers.get("idempotency-key")
+    case, created = _cases().create(grant, _body(), key)
+    location = f"/v1/patients/{grant.patient_id}/cases/{case['case_id']}"
+    return _json(201 if created else 200, views.case(case), location)
+
+
+@app.patient_route("GET", "/v1/patients/<patientId>/cases", action=READ_CASES, audience=RESIDENT)
+def list_cases(grant: AccessGrant) -> dict[str, Any]:
+    query = _query()
+    status = query.get("status")
+    position = fingerprint("cases", grant.patient_id, status)
+    start = decode_cursor(query["cursor"], position) if query.get("cursor") else None
+    page = _cases().cases_of(grant, status, limit_param(query), start)
+    return views.page(page, position, views.case_summary)
+
+
+@app.patient_route("GET", CASE, action=READ_CASES, audience=RESIDENT)
+def read_case(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    return views.case_with_thread(*_cases().read(grant, caseId))
+
+
+@app.patient_route("POST", f"{CASE}/messages", action=WRITE_CASES, audience=RESIDENT)
+def resident_message(grant: AccessGrant, caseId: str) -> Response[str]:
+    return _json(201, views.case(_cases().resident_message(grant, caseId, _body())))
+
+
+@app.patient_route("POST", f"{CASE}/withdrawal", action=WRITE_CASES, audience=RESIDENT)
+def withdraw(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    return views.case(_cases().withdraw(grant, caseId))
+
+
+@app.patient_route("POST", "/v1/patients/<patientId>/attachments", action=WRITE_CASES, audience=RESIDENT)
+def upload_attachment(grant: AccessGrant) -> Response[str]:
+    body = _body()
+    size = body.get("size")
+    upload = _cases().attachments.presign_upload(
+        grant.patient_id,
+        content_type=string_field(body, "content_type"),
+        size=size if isinstance(size, int) and not isinstance(size, bool) else -1,
+        filename=string_field(body, "filename", max_length=120),
+    )
+    return _json(201, upload)
+
+
+@app.patient_route("GET", f"{CASE}/attachments/<attachmentId>", action=READ_CASES, audience=RESIDENT)
+def resident_attachment(grant: AccessGrant, caseId: str, attachmentId: str) -> dict[str, Any]:
+    return _attachment_url(grant, caseId, attachmentId)
+
+
+# ---- staff: one case ----------------------------------------------------------------------------------------
+@app.patient_route("GET", STAFF_CASE, action=READ_CASES, audience=STAFF)
+def staff_read_case(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    return views.case_with_thread(*_cases().read(grant, caseId), staff=True)
+
+
+@app.patient_route("GET", f"{STAFF_CASE}/attachments/<attachmentId>", action=READ_CASES, audience=STAFF)
+def staff_attachment(grant: AccessGrant, caseId: str, attachmentId: str) -> dict[str, Any]:
+    return _attachment_url(grant, caseId, attachmentId)
+
+
+@app.patient_route("POST", f"{STAFF_CASE}/assignment", action=WRITE_CASES, audience=STAFF)
+def assign(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    assignee = _body().get("assignee_hsa_id")
+    if assignee == "me" and grant.commission is not None:
+        assignee = grant.commission.hsa_id
+    return views.case(_cases().assign(grant, caseId, views.assignee(assignee)), staff=True)
+
+
+@app.patient_route("POST", f"{STAFF_CASE}/messages", action=WRITE_CASES, audience=STAFF)
+def staff_reply(grant: AccessGrant, caseId: str) -> Response[str]:
+    body = _body()
+    text = views.reply_text(body)
+    return _json(201, views.case(_cases().reply(grant, caseId, text, bool(body.get("close"))), staff=True))
+
+
+@app.patient_route("POST", f"{STAFF_CASE}/information-requests", action=WRITE_CASES, audience=STAFF)
+def request_information(grant: AccessGrant, caseId: str) -> Response[str]:
+    text = views.reply_text(_body())
+    return _json(201, views.case(_cases().request_information(grant, caseId, text), staff=True))
+
+
+@app.patient_route("POST", f"{STAFF_CASE}/decision", action=WRITE_CASES, audience=STAFF)
+def decide(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    return views.case(_cases().decide(grant, caseId, _body()), staff=True)
+
+
+@app.patient_route("POST", f"{STAFF_CASE}/forwarding", action=WRITE_CASES, audience=STAFF)
+def forward(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    unit = string_field(_body(), "care_unit_hsa_id", max_length=31)
+    return views.case(_cases().forward(grant, caseId, unit), staff=True)
+
+
+@app.patient_route("POST", f"{STAFF_CASE}/closure", action=WRITE_CASES, audience=STAFF)
+def close(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    body = json_object(app.current_event.body) if app.current_event.body else {}
+    text = views.reply_text(body) if body.get("text") or body.get("standard_answer_id") else None
+    return views.case(_cases().close(grant, caseId, text), staff=True)
+
+
+@app.patient_route("POST", f"{STAFF_CASE}/reopening", action=WRITE_CASES, audience=STAFF)
+def reopen(grant: AccessGrant, caseId: str) -> dict[str, Any]:
+    return views.case(_cases().reopen(grant, caseId), staff=True)
+
+
+# ---- staff: the unit ----------------------------------------------------------------------------------------
+@app.get("/v1/staff/cases")
+def work_queue() -> dict[str, Any]:
+    """The commission's unit's cases: filter by status, case_type_id, assignee_hsa_id, overdue=true."""
+    _, commission, _ = app.commission(READ_QUEUE)
+    return views.work_queue(_cases().store, commission.care_unit_hsa_id, _query())
+
+
+@app.get("/v1/staff/standard-answers")
+def standard_answers() -> dict[str, Any]:
+    app.commission(READ_QUEUE)
+    return views.standard_answers()
+
+
+@app.get("/v1/staff/statistics")
+def statistics() -> dict[str, Any]:
+    _, commission, _ = app.commission(READ_QUEUE)
+    return views.statistics(_cases().store, commission.care_unit_hsa_id, _query())
+
+
+@app.get("/v1/staff/case-types")
+def unit_case_types() -> dict[str, Any]:
+    """The unit's configured types and the standard catalogue it can activate."""
+    _, commission, _ = app.commission(READ_SETTINGS)
+    return admin.listing(_cases(), commission.care_unit_hsa_id)
+
+
+@app.put("/v1/staff/case-types/<typeId>")
+def configure_case_type(typeId: str) -> dict[str, Any]:
+    _, commission, member = app.commission(ADMINISTER)
+    return admin.configure(_cases(), commission, member, typeId, _body())
+
+
+@app.post("/v1/staff/case-types/<typeId>/handed-to")
+def hand_case_type(typeId: str) -> Response[str]:
+    """Offer a restricted type to one patient (the patient's data is touched: policy and audit)."""
+    staff, commission, _ = app.commission(ADMINISTER)
+    patient_id = string_field(_body(), "patient_id", max_length=64)
+    grant = authorize(access_services().registry, staff, patient_id, ADMINISTER)
+    app.audit(grant)
+    admin.hand(_cases(), commission, typeId, grant.patient_id)
+    return _json(201, {"case_type_id": typeId, "patient_id": grant.patient_id})
+
+
+def _attachment_url(grant: AccessGrant, case_id: str, attachment_id: str) -> dict[str, Any]:
+    case, _ = _cases().read(grant, case_id)
+    attachments = {a["attachment_id"] for a in case.get("attachments", [])}
+    if attachment_id not in attachments:  # only what the case refers to (its messages' are listed on it too)
+        raise NotFound("No such attachment on this case")
+    return {"url": _cases().attachments.download_url(grant.patient_id, attachment_id), "expires_in": 300}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
