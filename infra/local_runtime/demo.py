@@ -10,7 +10,9 @@ Who shows which rule (see the README's curl examples):
 - Anna and Erik Demosson: guardians of Liv (turns 13 in 40 days), Vilgot (turned 13: rule 7) and Siri (3).
 - Karin and Olle Demolund: guardians of Nils; Karin is blocked for Nils (rule 9), Olle is not.
 - Skyddad Demoperson has protected identity: no guardian access to her child Tove (rule 10).
-- Doktor Demo Läkare may block guardians; Kvalitet Demo Granskare has only an administration commission
+- Doktor Demo Läkare may block guardians and administers the demo clinic's case types (renew prescription,
+  contact me, advice, journal copy, book and cancel a time, feedback); Sjuksköterska Demo Vårdare works its
+  case queue (and a private clinic's); Kvalitet Demo Granskare has only an administration commission
   (no access to patient data, rule 14); Admin Demo Utan Uppdrag has no commission at all.
 """
 
@@ -135,7 +137,9 @@ def staff() -> list[dict[str, Any]]:
             "hsa_id": "SE2321000016-S0001",
             "name": "Doktor Demo Läkare",
             "title": "Läkare",
-            "commissions": [_commission("C-S0001-1", DEMO_CLINIC, roles=["block-guardians"])],
+            "commissions": [
+                _commission("C-S0001-1", DEMO_CLINIC, roles=["block-guardians", "local-administrator"])
+            ],
         },
         {
             "hsa_id": "SE2321000016-S0002",
@@ -156,6 +160,28 @@ def staff() -> list[dict[str, Any]]:
             "commissions": [],
         },
     ]
+
+
+TERMS = {
+    "sv": "Vi svarar inom två arbetsdagar. Vid akuta besvär, ring 1177 eller 112.",
+    "en": "We answer within two working days. For urgent problems, call 1177 or 112.",
+}
+# The demo clinic's case types, activated by its local administrator (Doktor Demo Läkare) through the API.
+CASE_TYPES: dict[str, dict[str, Any]] = {
+    "renew-prescription": {"terms": TERMS, "answer_days": 2},
+    "contact-me": {"terms": TERMS, "answer_days": 2},
+    "advice": {"terms": TERMS, "answer_days": 2},
+    "journal-copy": {"terms": TERMS, "answer_days": 14},
+    "book-time": {"terms": TERMS, "answer_days": 3},
+    "cancel-time": {
+        "terms": {
+            "sv": "Avboka senast 24 timmar innan besöket.",
+            "en": "Cancel at least 24 hours before the visit.",
+        },
+        "answer_days": 1,
+    },
+    "feedback": {"terms": TERMS, "answer_days": 10},
+}
 
 
 def identities(today: date) -> dict[str, Any]:

@@ -337,15 +337,16 @@ class LocalRuntime:
                 send_all(sqs, queue, messages)
             while not self._stopping.is_set():
                 if drained():
-                    self._place_demo_blocks(today)
+                    self._demo_through_the_api(today)
                     self.demo_state = "loaded"
                     return
                 time.sleep(0.2)
 
         threading.Thread(target=send_and_watch, name="demo-data", daemon=True).start()
 
-    def _place_demo_blocks(self, today: date) -> None:
-        """Demo guardian blocks, placed as staff would place them: looked up and blocked through the API."""
+    def _demo_through_the_api(self, today: date) -> None:
+        """What demo staff do as staff would: the clinic administrator offers the demo clinic's case types,
+        and guardian blocks are placed after looking the people up."""
         blocker = next(s for s in demo.staff() if "block-guardians" in s["commissions"][0]["roles"])
         token = self.idps["staff"].issue(staff_claims(blocker["hsa_id"], blocker["name"]))
         headers = {
@@ -357,7 +358,9 @@ class LocalRuntime:
         def call(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
             response = self.gateway.handle(method, path, "", headers, json.dumps(body).encode())
             if response.status not in (200, 201):
-                raise RuntimeError(f"demo data: {method} {path} answered {response.status}")
+                raise RuntimeError(
+                    f"demo data: {method} {path} answered {response.status}: {response.body!r}"
+                )
             result: dict[str, Any] = json.loads(response.body)
             return result
 
@@ -365,6 +368,8 @@ class LocalRuntime:
             found = call("POST", "/v1/staff/patient-lookups", {"personal_identity_number": personnummer})
             return str(found["patient_id"])
 
+        for type_id, settings in demo.CASE_TYPES.items():
+            call("PUT", f"/v1/staff/case-types/{type_id}", settings)
         for guardian in demo.residents(today):
             for child in guardian.blocked_for:
                 call(

@@ -21,6 +21,7 @@ from eservices_core.identifiers import is_valid_personal_identity
 from local_runtime.generate import feed_message
 from local_runtime.idp import DevIdentityProvider, resident_claims
 from local_runtime.runtime import LocalRuntime, free_port
+from tests.support.http import call, get_json, resident_token
 
 
 @pytest.fixture(scope="module")
@@ -29,27 +30,6 @@ def runtime():
     with rt.running():
         rt.wait_until_loaded(timeout=120)
         yield rt
-
-
-def call(rt, method, path, body=None, headers=None):
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    request = urllib.request.Request(rt.base_url + path, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def get_json(rt, path, headers=None):
-    status, _, body = call(rt, "GET", path, headers=headers)
-    return status, json.loads(body)
-
-
-def resident_token(rt, personnummer, **extra):
-    status, _, body = call(rt, "POST", "/dev/idp/resident/token", {"personnummer": personnummer, **extra})
-    assert status == 200, body
-    return json.loads(body)["access_token"]
 
 
 @pytest.fixture(scope="module")

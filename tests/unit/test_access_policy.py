@@ -126,9 +126,9 @@ def test_staff_data_must_belong_to_the_commissions_care_unit():
     registry = FakeRegistry()
     grant = authorize(registry, staff(), "child", READ, owning_care_unit=UNIT)
     assert grant.commission is not None and grant.commission.care_unit_hsa_id == UNIT
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         authorize(registry, staff(), "child", READ, owning_care_unit=OTHER_UNIT)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         authorize(registry, staff(), "child", READ).require_care_unit(OTHER_UNIT)
 
 

@@ -5,8 +5,9 @@ route without it) and gets back an `AccessGrant`, which then writes the PDL audi
 - a resident who may not act for the patient gets 404, exactly as for a patient that does not exist, so the
   answer never reveals that a person or a link exists (rules 6-10);
 - a guardian acting for a child, for an action guardians may not take (certificates, blocks: rule 11), 403;
-- staff need an active commission of their own, with the purpose the action requires, and (once the data's
-  owning care unit is known) on that care unit (rule 14); otherwise 403. An unknown patient is 404.
+- staff need an active commission of their own, with the purpose the action requires (otherwise 403), and
+  (once the data's owning care unit is known) on that care unit (rule 14): data of another unit is 404, so
+  a unit learns nothing of what a patient has elsewhere. An unknown patient is 404.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ class AccessGrant:
         if self.commission is None or self.action.verb is Verb.EMERGENCY:
             return
         if self.commission.care_unit_hsa_id != owning_care_unit:
-            raise Forbidden("Your commission does not cover the care unit that owns this data")
+            # 404, not 403: staff of one unit learn nothing of what the patient has at another.
+            raise NotFound("Nothing of this under your commission's care unit")
 
     def audit_entry(self, request_id: str) -> AuditEntry:
         if isinstance(self.actor, Staff):
