@@ -47,6 +47,7 @@ lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
 bench: $(VENV)/.synced ## cold import, warm handler, access-policy and runtime benchmarks (figures under benchmarks/)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.run
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.access
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.cases
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.runtime
 
 # SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.
