@@ -353,3 +353,25 @@ def test_the_readme_identity_walkthrough_shows_each_rule_with_demo_data(runtime)
     assert '"patient_id"' in lines[6] and "Demo" in lines[7]
     assert lines[8] == "403"
     assert "Doktor Demo Läkare" in lines[9] and "'lookup'" in lines[9]
+
+
+def test_the_readme_care_case_walkthrough_renews_a_prescription(runtime):
+    """The README's case block, after its identity block (it uses its variables), run by bash."""
+    import re
+    import subprocess
+
+    from local_runtime.template import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [identity] = re.findall(r"<!-- readme-identity-example -->\n```sh\n(.*?)```", readme, flags=re.S)
+    [cases] = re.findall(r"<!-- readme-cases-example -->\n```sh\n(.*?)```", readme, flags=re.S)
+    script = (identity + cases).replace("API=http://127.0.0.1:3000", f"API={runtime.base_url}")
+
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("renew-prescription" in line for line in lines[-6:]), lines[-6:]
+    assert lines[-1].startswith("('closed', {") and "'sent'" in lines[-1], lines[-6:]
