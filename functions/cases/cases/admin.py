@@ -20,6 +20,8 @@ REGION = re.compile(r"^\d{2}$")
 MUNICIPALITY = re.compile(r"^\d{4}$")
 CATEGORIES = ("contact", "advice", "prescription", "records", "certificate", "booking", "feedback")
 MAX_TERMS = 1000
+SETTINGS = frozenset({"active", "terms", "answer_days", "auto_close_days", "service_area", "restricted"})
+LOCAL_SETTINGS = frozenset({"name", "description", "category", "form"})
 
 
 def listing(cases: Cases, unit_hsa_id: str) -> dict[str, Any]:
@@ -43,7 +45,8 @@ def configure(
     standard = type_id in standard_types()
     if not standard and not LOCAL_TYPE.match(type_id):
         raise InvalidInput.for_param("typeId", "must be a standard type id or local-<lower-case-words>")
-    problems: list[InvalidParam] = []
+    known = SETTINGS | (LOCAL_SETTINGS if not standard else {"name", "form"})  # a standard's: refused below
+    problems = [InvalidParam(k, "is not a setting of a case type") for k in sorted(set(body) - known)]
     item: dict[str, Any] = {
         "unit_hsa_id": unit,
         "type_id": type_id,

@@ -274,21 +274,23 @@ def _own_problems(field: Field, path: str) -> list[InvalidParam]:
             InvalidParam(f"{path}.options", "must have distinct values; repeated: " + ", ".join(repeated))
         )
     if field.type is FieldType.MULTICHOICE:
-        for key in ("min_items", "max_items"):
-            count = getattr(field, key)
-            if count is not None and count > len(values):
-                problems.append(
-                    InvalidParam(f"{path}.{key}", f"must be at most the number of options ({len(values)})")
-                )
-        if field.min_items is not None and field.max_items is not None and field.min_items > field.max_items:
+        over = [key for key in ("min_items", "max_items") if (getattr(field, key) or 0) > len(values)]
+        problems += [
+            InvalidParam(f"{path}.{key}", f"must be at most the number of options ({len(values)})")
+            for key in over
+        ]
+        if not over and (field.min_items or 0) > (field.max_items or len(values)):
             problems.append(InvalidParam(f"{path}.min_items", "must not be more than max_items"))
-    for key in ("min", "max"):
-        bound = getattr(field, key)
-        if bound is not None and not math.isfinite(bound):
-            problems.append(InvalidParam(f"{path}.{key}", "must be a finite number"))
-    if field.min is not None and field.max is not None and field.min > field.max:
+    infinite = [key for key in ("min", "max") if not _finite(getattr(field, key))]
+    problems += [InvalidParam(f"{path}.{key}", "must be a finite number") for key in infinite]
+    if not infinite and field.min is not None and field.max is not None and field.min > field.max:
         problems.append(InvalidParam(f"{path}.min", "must not be more than max"))
     return problems
+
+
+def _finite(number: object) -> bool:
+    """False for infinity and NaN, which json.loads reads. An int is finite (and may be too big for a float)."""
+    return not isinstance(number, float) or math.isfinite(number)
 
 
 def _condition_problems(
@@ -462,7 +464,7 @@ def _date(field: Field, raw: object) -> str:
 def _number(field: Field, raw: object) -> int | float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise _Refused("must be a number")
-    if not math.isfinite(raw):
+    if not _finite(raw):
         raise _Refused("must be a finite number")
     value = int(raw) if isinstance(raw, float) and raw.is_integer() else raw
     if field.min is not None and value < field.min:

@@ -13,16 +13,16 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cases.catalogue import standard_types
-from cases.clinics import Clinics
+from cases.clinics import Clinic, Clinics
 from cases.forms import parse_form, validate_answers
 from cases.model import DEFAULT_AUTO_CLOSE_DAYS, REOPEN_WITHIN_DAYS, CaseType, Next, ServiceArea, Status
 from cases.stats import bucket_of, month_of
 from cases.store import IDEMPOTENCY_HOURS, CaseStore, DuplicateRequest, StaleCase
-from eservices_core.clock import now_utc, today_stockholm
+from eservices_core.clock import STOCKHOLM, now_utc, today_stockholm
 from eservices_core.errors import (
     Conflict,
     Forbidden,
@@ -62,6 +62,17 @@ SAVE_ATTEMPTS = 3
 
 def iso(instant: datetime) -> str:
     return instant.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def working_days_after(instant: datetime, days: int) -> datetime:
+    """The same Stockholm clock time `days` weekdays later (the terms promise working days). Public
+    holidays are not yet taken out: a region's holiday calendar would."""
+    local = instant.astimezone(STOCKHOLM)
+    day, counted = local.date(), 0
+    while counted < days:
+        day += timedelta(days=1)
+        counted += day.weekday() < 5
+    return datetime.combine(day, local.time(), tzinfo=STOCKHOLM).astimezone(UTC)
 
 
 def new_case_id(now: datetime) -> str:
@@ -105,12 +116,19 @@ class Cases:
 
     def offered(self, unit_hsa_id: str, patient: Patient) -> list[CaseType]:
         """The active types the unit offers this patient (rule 18): in the service area and not restricted,
-        or handed to the patient. 1 Query, +1 BatchGetItem when the unit has restricted types."""
+        or handed to the patient; none from a unit no longer in the HSA catalogue (rule 19).
+        1 GetItem and 1 Query, +1 BatchGetItem when the unit has restricted types."""
+        return self._offered(unit_hsa_id, patient)[1]
+
+    def _offered(self, unit_hsa_id: str, patient: Patient) -> tuple[Clinic | None, list[CaseType]]:
+        clinic = self.clinics.get(unit_hsa_id)
+        if clinic is None:
+            return None, []
         types = [self.case_type(i) for i in self.store.unit_types(unit_hsa_id) if i.get("active")]
         restricted = [t.type_id for t in types if t.restricted]
         handed = self.store.handed_to(unit_hsa_id, restricted, patient.patient_id) if restricted else set()
         today = today_stockholm()
-        return [
+        return clinic, [
             t
             for t in types
             if t.type_id in handed or (not t.restricted and t.service_area.admits(patient, today))
@@ -126,7 +144,8 @@ class Cases:
         the same key with another request is a conflict."""
         unit_hsa_id = _string(body, "clinic_id")
         type_id = _string(body, "case_type_id")
-        offered = {t.type_id: t for t in self.offered(unit_hsa_id, grant.patient)}
+        clinic, types = self._offered(unit_hsa_id, grant.patient)
+        offered = {t.type_id: t for t in types}
         case_type = offered.get(type_id)
         if case_type is None:
             raise InvalidInput.for_param("case_type_id", "is not offered to this patient by this clinic")
@@ -149,13 +168,13 @@ class Cases:
             if idempotency_key is not None
             else None
         )
-        clinic = self.clinics.get(unit_hsa_id)
+        assert clinic is not None  # a unit not in the catalogue offers nothing
         case = {
             "case_id": new_case_id(now),
             "patient_id": grant.patient_id,
             "patient_name": grant.patient.name,
             "unit_hsa_id": unit_hsa_id,
-            "unit_name": clinic.name if clinic else unit_hsa_id,
+            "unit_name": clinic.name,
             "type_id": type_id,
             "type_name": case_type.name,
             "decision_kind": case_type.decision,
@@ -165,7 +184,7 @@ class Cases:
             "status": Status.WAITING_FOR_STAFF.value,
             "created_at": iso(now),
             "updated_at": iso(now),
-            "due_at": iso(now + timedelta(days=case_type.answer_days)),
+            "due_at": iso(working_days_after(now, case_type.answer_days)),
             "auto_close_days": case_type.auto_close_days,
             "answer_days": case_type.answer_days,
             "created_by": _author(grant),
@@ -192,8 +211,7 @@ class Cases:
         case, messages = self.store.with_messages(grant.patient_id, case_id)
         if case is None:
             raise NotFound("No such case")
-        if grant.commission is not None:
-            grant.require_care_unit(case["unit_hsa_id"])
+        _require_unit(grant, case)
         return case, messages
 
     def resident_message(self, grant: AccessGrant, case_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -220,7 +238,9 @@ class Cases:
 
         return self._change(grant, case_id, change, counts={"withdrawn": 1})
 
-    def cases_of(self, grant: AccessGrant, status: str | None, limit: int, start: dict[str, Any] | None) -> Page:
+    def cases_of(
+        self, grant: AccessGrant, status: str | None, limit: int, start: dict[str, Any] | None
+    ) -> Page:
         if status is not None and status not in {s.value for s in Status}:
             raise InvalidInput.for_param("status", f"must be one of {', '.join(s.value for s in Status)}")
         return self.store.list_for_patient(grant.patient_id, status=status, limit=limit, start=start)
@@ -328,7 +348,9 @@ class Cases:
             case["status"] = Status.WAITING_FOR_STAFF.value
             case.pop("closed_at", None)
             case["runs"] = case.get("runs", 1) + 1
+            case["due_at"] = iso(working_days_after(now_utc(), int(case.get("answer_days", 1))))
             case.pop("task_token", None)
+            case.pop("pending_next", None)
             return _message(grant, "reopened", "The case was reopened."), None
 
         case = self._change(grant, case_id, change)
@@ -350,8 +372,7 @@ class Cases:
             case = self.store.get(grant.patient_id, case_id)
             if case is None:
                 raise NotFound("No such case")
-            if grant.commission is not None:
-                grant.require_care_unit(case["unit_hsa_id"])
+            _require_unit(grant, case)
             now = now_utc()
             first_answer = answer and "first_answer_at" not in case
             message, next_step = change(case)
@@ -398,6 +419,17 @@ class Cases:
                 }
             )
         return verified
+
+
+def _require_unit(grant: AccessGrant, case: dict[str, Any]) -> None:
+    """Staff act only on their commission's unit's cases; another unit's case is answered exactly as a missing
+    one, in the same words, so the answer shows nothing of what the patient has at another unit (rule 14)."""
+    if grant.commission is None:
+        return
+    try:
+        grant.require_care_unit(case["unit_hsa_id"])
+    except NotFound:
+        raise NotFound("No such case") from None
 
 
 def _require_open(case: dict[str, Any]) -> None:
