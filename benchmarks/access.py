@@ -12,7 +12,6 @@ Figures go to stdout and benchmarks/results/access.json.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import sys
@@ -25,43 +24,23 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from benchmarks.run import IMPORT, PATHS, ROOT, median_of
+from benchmarks.emulator import ROOT, child_environment, local_aws
+from benchmarks.run import IMPORT, median_of
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
 OTHER_SERVICES = ("stepfunctions", "events", "s3", "sqs")
 
 
 def main() -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-north-1",
-        AWS_REGION="eu-north-1",
-        POWERTOOLS_LOG_LEVEL="ERROR",
-    )
-    sys.path[:0] = [str(p) for p in [*PATHS, ROOT / "functions/identity"]]
-    import boto3
-    from moto.server import ThreadedMotoServer
+    with local_aws("identity"):
+        import boto3
 
-    from local_runtime import moto_patches
-    from local_runtime.provision import provision
-    from local_runtime.runtime import free_port
-    from local_runtime.template import Template
-    from tests.support.aws import Stack
+        from local_runtime.provision import provision
+        from local_runtime.template import Template
+        from tests.support.aws import Stack
 
-    moto_patches.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-    try:
         stack = Stack(provision(Template(), boto3.session.Session()))
-        env = {
-            **os.environ,
-            **stack.deployment.function_environment("IdentityApiFunction"),
-            "PYTHONPATH": os.pathsep.join(str(p) for p in [*PATHS, ROOT / "functions/identity"]),
-        }
+        env = child_environment(stack.deployment.function_environment("IdentityApiFunction"), "identity")
         cold = {
             "identity_api_import_ms": median_of(IMPORT.format(module="identity.api"), env),
             "identity_feeds_import_ms": median_of(IMPORT.format(module="identity.feeds"), env),
@@ -70,8 +49,6 @@ def main() -> None:
         cold["identity_api_ratio"] = cold["identity_api_import_ms"] / cold["baseline_import_ms"]
         operations = _operations(stack)
         warm = {name: _measure(stack, request) for name, request in operations.items()}
-    finally:
-        server.stop()
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "requests": REQUESTS,

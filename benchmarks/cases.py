@@ -7,57 +7,31 @@ Figures go to stdout and benchmarks/results/cases.json.
 from __future__ import annotations
 
 import json
-import logging
-import os
-import sys
 import time
-import urllib.request
 from datetime import date
 from typing import Any
 
 from benchmarks.access import OTHER_SERVICES, REQUESTS, _measure
-from benchmarks.run import IMPORT, PATHS, ROOT, median_of
-
-FUNCTION_PATHS = [ROOT / "functions/identity", ROOT / "functions/cases"]
+from benchmarks.emulator import ROOT, child_environment, local_aws
+from benchmarks.run import IMPORT, median_of
 
 
 def main() -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-north-1",
-        AWS_REGION="eu-north-1",
-        POWERTOOLS_LOG_LEVEL="ERROR",
-    )
-    sys.path[:0] = [str(p) for p in [*PATHS, *FUNCTION_PATHS]]
-    import boto3
-    from moto.server import ThreadedMotoServer
+    with local_aws("identity", "cases", execute_state_machines=True):
+        import boto3
 
-    from local_runtime import moto_patches
-    from local_runtime.provision import provision
-    from local_runtime.runtime import free_port
-    from local_runtime.template import Template
-    from tests.support.aws import Stack
+        from local_runtime import moto_patches
+        from local_runtime.provision import provision
+        from local_runtime.template import Template
+        from tests.support.aws import Stack
 
-    moto_patches.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    os.environ["MOTO_PORT"] = str(port)
-    try:
-        _execute_state_machines(endpoint)  # before provisioning: moto keeps executing machines apart
         stack = Stack(provision(Template(), boto3.session.Session()))
         moto_patches.dispatch_lambda(
             lambda name, event: stack.invoke(stack.deployment.function_names[name], event)
         )
-        env = {
-            **os.environ,
-            **stack.deployment.function_environment("CasesApiFunction"),
-            "PYTHONPATH": os.pathsep.join(str(p) for p in [*PATHS, *FUNCTION_PATHS]),
-        }
+        env = child_environment(
+            stack.deployment.function_environment("CasesApiFunction"), "identity", "cases"
+        )
         cold = {
             "cases_api_import_ms": median_of(IMPORT.format(module="cases.api"), env),
             "cases_workflow_import_ms": median_of(IMPORT.format(module="cases.workflow"), env),
@@ -67,8 +41,6 @@ def main() -> None:
         world, operations = _operations(stack)
         warm = {name: _measure(stack, request) for name, request in operations.items()}
         transitions = _transitions(stack, world)
-    finally:
-        server.stop()
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "requests": REQUESTS,
@@ -80,12 +52,6 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=2) + "\n")
     _print(report)
     print(f"\nwritten to {out.relative_to(ROOT)}")
-
-
-def _execute_state_machines(endpoint: str) -> None:
-    body = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
-    request = urllib.request.Request(f"{endpoint}/moto-api/config", data=body, method="POST")
-    urllib.request.urlopen(request, timeout=5).close()
 
 
 def _operations(stack: Any) -> tuple[Any, dict[str, dict[str, Any]]]:

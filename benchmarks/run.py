@@ -12,18 +12,16 @@ Figures go to stdout as a table and to benchmarks/results/directory.json.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-PATHS = [ROOT / "layers/shared", ROOT / "functions/directory", ROOT / "infra", ROOT]
+from benchmarks.emulator import ROOT, child_environment, local_aws
+
 RUNS = int(os.environ.get("BENCH_RUNS", "9"))
 UNITS = int(os.environ.get("BENCH_UNITS", "3000"))
 WARM_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
@@ -57,33 +55,15 @@ FIRST_REQUEST = (
 
 
 def main() -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-north-1",
-        AWS_REGION="eu-north-1",
-        POWERTOOLS_LOG_LEVEL="ERROR",
-    )
-    sys.path[:0] = [str(p) for p in PATHS]
-    import boto3
-    from moto.server import ThreadedMotoServer
+    with local_aws("directory"):
+        import boto3
 
-    from local_runtime import moto_patches
-    from local_runtime.functions import FunctionRunner
-    from local_runtime.generate import catalogue, feed
-    from local_runtime.poller import event_sources
-    from local_runtime.provision import provision
-    from local_runtime.runtime import free_port
-    from local_runtime.template import Template
+        from local_runtime.functions import FunctionRunner
+        from local_runtime.generate import catalogue, feed
+        from local_runtime.poller import event_sources
+        from local_runtime.provision import provision
+        from local_runtime.template import Template
 
-    moto_patches.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    try:
         deployment = provision(Template(), boto3.session.Session())
         api_env = deployment.function_environment("DirectoryApiFunction")
         load_started = time.perf_counter()
@@ -95,7 +75,7 @@ def main() -> None:
         feed_source.deliver(feed(catalogue(UNITS, seed=42)))
         load_seconds = time.perf_counter() - load_started
 
-        env = {**os.environ, **api_env, "PYTHONPATH": os.pathsep.join(str(p) for p in PATHS)}
+        env = child_environment(api_env, "directory")
         from tests.support.events import http_event  # the canonical HTTP API event
 
         event = http_event("GET", "/v1/clinics", SEARCHES["by name"])
@@ -113,8 +93,6 @@ def main() -> None:
         cold["import_ratio"] = cold["handler_import_ms"] / cold["baseline_import_ms"]
         cold["first_request_ratio"] = cold["handler_first_request_ms"] / cold["baseline_first_request_ms"]
         warm = _warm(runner, http_event)
-    finally:
-        server.stop()
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {

@@ -1,0 +1,60 @@
+"""The set-up every benchmark shares: fake credentials, Lambda's import roots, a moto server on a free port."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def local_aws(*function_dirs: str, execute_state_machines: bool = False) -> Iterator[str]:
+    """The emulator's endpoint, with `functions/<dir>` importable; state machines execute if asked (that must
+    be switched on before they are created: moto keeps executing machines apart)."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="eu-north-1",
+        AWS_REGION="eu-north-1",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+    )
+    sys.path[:0] = [str(p) for p in import_paths(*function_dirs)]
+    from moto.server import ThreadedMotoServer
+
+    from local_runtime import moto_patches
+    from local_runtime.runtime import free_port
+
+    moto_patches.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ["MOTO_PORT"] = str(port)  # Step Functions service tasks call localhost:$MOTO_PORT
+    try:
+        if execute_state_machines:
+            body = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
+            request = urllib.request.Request(f"{endpoint}/moto-api/config", data=body, method="POST")
+            urllib.request.urlopen(request, timeout=5).close()
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def import_paths(*function_dirs: str) -> list[Path]:
+    """What Lambda imports from: the layer, the functions' code, and (for the local runtime) infra and the root."""
+    return [ROOT / "layers/shared", *(ROOT / "functions" / d for d in function_dirs), ROOT / "infra", ROOT]
+
+
+def child_environment(function_environment: dict[str, str], *function_dirs: str) -> dict[str, str]:
+    """The environment of a fresh interpreter importing a handler: its function's variables and paths."""
+    paths = os.pathsep.join(str(p) for p in import_paths(*function_dirs))
+    return {**os.environ, **function_environment, "PYTHONPATH": paths}
