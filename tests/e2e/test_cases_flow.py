@@ -12,18 +12,9 @@ import boto3
 import pytest
 
 from local_runtime import demo
-from local_runtime.runtime import LocalRuntime, free_port
 from tests.support.http import get_json, resident_token, send_json, staff_token
 
 NURSE = "SE2321000016-S0002"  # C-S0002-1 at the demo clinic, C-S0002-2 at a private clinic
-
-
-@pytest.fixture(scope="module")
-def runtime():
-    rt = LocalRuntime(port=free_port(), aws_port=free_port(), poll_interval=0.05)
-    with rt.running():
-        rt.wait_until_loaded(timeout=120)
-        yield rt
 
 
 @pytest.fixture(scope="module")

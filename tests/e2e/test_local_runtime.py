@@ -20,16 +20,8 @@ from botocore.exceptions import ClientError
 from eservices_core.identifiers import is_valid_personal_identity
 from local_runtime.generate import feed_message
 from local_runtime.idp import DevIdentityProvider, resident_claims
-from local_runtime.runtime import LocalRuntime, free_port
+from local_runtime.runtime import free_port
 from tests.support.http import call, get_json, resident_token
-
-
-@pytest.fixture(scope="module")
-def runtime():
-    rt = LocalRuntime(port=free_port(), aws_port=free_port(), poll_interval=0.05)
-    with rt.running():
-        rt.wait_until_loaded(timeout=120)
-        yield rt
 
 
 @pytest.fixture(scope="module")
