@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,11 +114,14 @@ def _maybe_json(body: str) -> Any:
 
 @contextmanager
 def count_calls(service: str = "dynamodb") -> Iterator[list[str]]:
-    """Record every API call (one round trip each) that handlers' `service` clients make, via botocore events."""
+    """Record every API call (one round trip each) that handlers' `service` clients make from this thread (the
+    request's), via botocore events: pollers or workflow tasks running meanwhile are not counted."""
     calls: list[str] = []
+    requester = threading.get_ident()
 
     def before_call(model: Any, **_: Any) -> None:
-        calls.append(model.name)
+        if threading.get_ident() == requester:
+            calls.append(model.name)
 
     with aws.watching(service, "before-call", before_call):
         yield calls
