@@ -655,6 +655,8 @@ def test_staff_of_another_unit_cannot_read_or_change_the_case(world, nurse, anna
     )
     assert reply[0] == 404
     assert staff_call(world, "GET", staff_case(world, anna, "0" * 24), nurse)[0] == 404
+    reads = [r for r in audit_records(world, world.patient_id(anna)) if r["action"] == "read"]
+    assert reads == [], "refused and empty reads accessed nothing: the access log does not show them"
 
     status, case = staff_call(world, "GET", staff_case(world, anna, case_id), nurse)
     assert status == 200 and case["patient_name"] == "Anna Demotest" and case["messages"] == []

@@ -1,8 +1,9 @@
 """The resolver every e-service API uses; it makes the access policy impossible to forget.
 
 A route whose path names `<patientId>` can only be registered with `patient_route`, which runs the policy
-(`eservices_core.access.authorize`) and writes the PDL audit record before the route function runs; the
-function receives the `AccessGrant` instead of the raw id. Registering such a path any other way (directly
+(`eservices_core.access.authorize`) and writes the PDL audit record: before a write happens, and for a read
+after the route found what to show but before it is shown (if the record cannot be written the caller gets
+503 and no data either way). The function receives the `AccessGrant` instead of the raw id. Registering such a path any other way (directly
 or through an included Router) raises `RouteWithoutPolicy` at import, so the function cannot even start.
 `tests/integration/test_access_matrix.py` walks the template's routes to prove each is covered.
 """
@@ -28,7 +29,7 @@ from eservices_core.access import (
     require_commission_id,
 )
 from eservices_core.actors import Resident, Staff, resident_from_claims, staff_from_claims
-from eservices_core.audit import AuditLog
+from eservices_core.audit import AuditLog, Verb
 from eservices_core.config import require, require_int
 from eservices_core.problems import install_problem_handlers
 from eservices_core.registry import Commission, Registry, StaffMember
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
 PATIENT_PARAMETER = "patientId"
+READ_VERBS = frozenset({Verb.READ, Verb.PRINT})
 COMMISSION_HEADER = "x-commission-id"
 RESIDENT = "resident"
 STAFF = "staff"
@@ -115,7 +117,14 @@ class EServiceResolver(APIGatewayHttpResolver):
                 patient_id = params.pop(PATIENT_PARAMETER)
                 services = access_services()
                 grant = authorize(services.registry, self.actor(audience), patient_id, action)
-                services.audit.append(grant.audit_entry(self.current_event.request_context.request_id))
+                entry = grant.audit_entry(self.current_event.request_context.request_id)
+                if action.verb in READ_VERBS:
+                    # A read is recorded once it has found something to show, and before showing it: a read
+                    # refused by the route (no such case, another unit's) accessed nothing and is not logged.
+                    result = func(grant, **params)
+                    services.audit.append(entry)
+                    return result
+                services.audit.append(entry)  # a write is recorded before it happens
                 return func(grant, **params)
 
             gated.__access_policy__ = True  # type: ignore[attr-defined]
