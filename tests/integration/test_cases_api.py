@@ -850,7 +850,8 @@ def test_every_staff_read_and_write_is_audited_with_the_commissions_care_unit(wo
     staff_call(world, "POST", staff_case(world, anna, case_id, "closure"), nurse)
 
     records = audit_records(world, patient_id)[before:]
-    assert [(r["action"], r["resource"]) for r in records] == [("read", "cases")] + [("write", "cases")] * 3
+    resource = f"cases/{case_id}"
+    assert [(r["action"], r["resource"]) for r in records] == [("read", resource)] + [("write", resource)] * 3
     for record in records:
         assert record["actor_kind"] == "staff" and record["actor_id"] == nurse.hsa_id
         assert record["care_unit_hsa_id"] == UNIT["hsa_id"] and record["purpose"] == CARE

@@ -83,7 +83,9 @@ class AccessGrant:
             # 404, not 403: staff of one unit learn nothing of what the patient has at another.
             raise NotFound("Nothing of this under your commission's care unit")
 
-    def audit_entry(self, request_id: str) -> AuditEntry:
+    def audit_entry(self, request_id: str, resource: str | None = None) -> AuditEntry:
+        """The PDL record of this access; `resource` names what exactly (default: the action's resource)."""
+        resource = resource or self.action.resource
         if isinstance(self.actor, Staff):
             assert self.commission is not None
             return AuditEntry(
@@ -94,7 +96,7 @@ class AccessGrant:
                 acting_for=None,
                 relation=self.relation,
                 verb=self.action.verb,
-                resource=self.action.resource,
+                resource=resource,
                 request_id=request_id,
                 care_unit_hsa_id=self.commission.care_unit_hsa_id,
                 care_unit_name=self.commission.care_unit_name,
@@ -111,7 +113,7 @@ class AccessGrant:
             acting_for=self.patient_id if self.relation == "guardian" else None,
             relation=self.relation,
             verb=self.action.verb,
-            resource=self.action.resource,
+            resource=resource,
             request_id=request_id,
         )
 

@@ -117,7 +117,9 @@ class EServiceResolver(APIGatewayHttpResolver):
                 patient_id = params.pop(PATIENT_PARAMETER)
                 services = access_services()
                 grant = authorize(services.registry, self.actor(audience), patient_id, action)
-                entry = grant.audit_entry(self.current_event.request_context.request_id)
+                # What exactly: the action's resource and the route's other path parameters (e.g. the case id).
+                resource = "/".join([action.resource, *params.values()])
+                entry = grant.audit_entry(self.current_event.request_context.request_id, resource)
                 if action.verb in READ_VERBS:
                     # A read is recorded once it has found something to show, and before showing it: a read
                     # refused by the route (no such case, another unit's) accessed nothing and is not logged.
