@@ -277,3 +277,27 @@ def test_staff_acting_before_the_run_reaches_its_wait_is_not_lost(clinic):
     staff_post(world, nurse, patient_id, case["case_id"], "closure")  # at once, racing the run's first task
     eventually(lambda: executions(world, case["case_id"])[f"{case['case_id']}-1"]["status"] == "SUCCEEDED")
     assert read(world, anna, patient_id, case["case_id"])["status"] == "closed"
+
+
+def test_case_events_survive_an_event_bus_outage_and_the_sweeper_delivers_them(clinic, events):
+    from datetime import UTC, datetime, timedelta
+
+    from eservices_core.clock import FixedClock, use_clock
+
+    world, anna, liv, _ = clinic
+    table = Table(world.stack.session.client("dynamodb"), world.stack.ref("CasesTable"))
+
+    def outbox() -> list[dict]:
+        return [i for shard in range(4) for i in table.query_all(f"OUTBOX#{shard}")]
+
+    with fail_calls("events", "InternalException", operation="PutEvents"):
+        case_id = world.send_case(anna, liv)  # the case is stored; its event waits in the outbox
+    assert [json.loads(i["entry"])["DetailType"] for i in outbox()] == ["case.created"]
+
+    assert world.stack.invoke("CaseEventsOutboxFunction", {}) == {"found": 0, "left": 0}, "too fresh to sweep"
+    with use_clock(FixedClock(datetime.now(UTC) + timedelta(minutes=2))):
+        assert world.stack.invoke("CaseEventsOutboxFunction", {}) == {"found": 1, "left": 0}
+
+    assert outbox() == []
+    created = eventually(lambda: [e for e in events() if e["detail-type"] == "case.created"])
+    assert [e["detail"]["case_id"] for e in created] == [case_id]

@@ -14,6 +14,7 @@ from cases import admin, views
 from cases.attachments import AttachmentStore
 from cases.clinics import Clinics
 from cases.config import ApiConfig
+from cases.outbox import Outbox
 from cases.service import Cases
 from cases.store import CaseStore
 from cases.workflow_client import Workflow
@@ -43,11 +44,14 @@ STAFF_CASE = "/v1/staff/patients/<patientId>/cases/<caseId>"
 def _cases() -> Cases:
     config = ApiConfig.from_env()
     client = aws.dynamodb()
+    table = Table(client, config.table_name, busy_message="The cases service is busy")
+    workflow = Workflow(aws.stepfunctions(), aws.events(), config.event_bus_name, config.state_machine_arn)
     return Cases(
-        store=CaseStore(Table(client, config.table_name, busy_message="The cases service is busy")),
+        store=CaseStore(table),
         clinics=Clinics(Table(client, config.directory_table_name)),
-        workflow=Workflow(aws.stepfunctions(), aws.events(), config.event_bus_name, config.state_machine_arn),
+        workflow=workflow,
         attachments=AttachmentStore(aws.s3(), config.attachments_bucket),
+        outbox=Outbox(table, workflow),
     )
 
 

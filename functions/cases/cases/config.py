@@ -41,3 +41,13 @@ class WorkflowConfig:
             prescription_queue_url=require("PRESCRIPTION_QUEUE_URL"),
             event_bus_name=require("EVENT_BUS_NAME"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxConfig:
+    table_name: str
+    event_bus_name: str
+
+    @classmethod
+    def from_env(cls) -> OutboxConfig:
+        return cls(table_name=require("CASES_TABLE_NAME"), event_bus_name=require("EVENT_BUS_NAME"))

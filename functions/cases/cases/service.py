@@ -20,6 +20,7 @@ from cases.catalogue import standard_types
 from cases.clinics import Clinic, Clinics
 from cases.forms import parse_form, validate_answers
 from cases.model import DEFAULT_AUTO_CLOSE_DAYS, REOPEN_WITHIN_DAYS, CaseType, Next, ServiceArea, Status
+from cases.outbox import Outbox, outbox_item
 from cases.stats import bucket_of, month_of
 from cases.store import IDEMPOTENCY_HOURS, CaseStore, DuplicateRequest, StaleCase
 from eservices_core.clock import STOCKHOLM, now_utc, today_stockholm
@@ -86,6 +87,7 @@ class Cases:
     clinics: Clinics
     workflow: Workflow
     attachments: AttachmentStore
+    outbox: Outbox
 
     # ---- case types ---------------------------------------------------------------------------------------
     def case_type(self, item: dict[str, Any]) -> CaseType:
@@ -193,7 +195,8 @@ class Cases:
             "runs": 1,
         }
         try:
-            self.store.create(case, None, idempotency)
+            events = [outbox_item(self.workflow.entry("case.created", case))]
+            self.store.create(case, None, idempotency, events)
         except DuplicateRequest as duplicate:
             if duplicate.existing["fingerprint"] != fingerprint:
                 raise IdempotencyKeyReused("This Idempotency-Key was used for another request") from None
@@ -204,7 +207,7 @@ class Cases:
             return existing, False
         self.store.count(unit_hsa_id, month_of(now), {"incoming": 1})
         self.workflow.start(case)
-        self.workflow.publish("case.created", case)
+        self.outbox.deliver(events)
         return case, True
 
     def read(self, grant: AccessGrant, case_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -382,8 +385,16 @@ class Cases:
             token = case.pop("task_token", None) if next_step else None
             if next_step and not token:
                 case["pending_next"] = next_step.value  # the workflow has not reached its wait yet
+            events = [
+                outbox_item(self.workflow.entry(kind, case))
+                for kind, happened in (
+                    ("case.answered", first_answer),
+                    ("case.closed", next_step is Next.CLOSE),
+                )
+                if happened
+            ]
             try:
-                saved = self.store.save(case, message)
+                saved = self.store.save(case, message, events)
             except StaleCase:
                 continue
             break
@@ -393,13 +404,11 @@ class Cases:
         if first_answer:
             created = datetime.fromisoformat(case["created_at"].replace("Z", "+00:00"))
             self.store.count(case["unit_hsa_id"], month, {bucket_of((now - created).total_seconds() / 60): 1})
-            self.workflow.publish("case.answered", saved)
         if counts:
             self.store.count(case["unit_hsa_id"], month, counts)
         if token and next_step:
             self.workflow.advance(token, next_step)
-        if next_step is Next.CLOSE:
-            self.workflow.publish("case.closed", saved)
+        self.outbox.deliver(events)
         return saved
 
     def _attachments(self, patient_id: str, ids: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ queue by status, oldest first. Case ids sort by creation time, so a patient's ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from eservices_core.table import ConditionFailed, Key, Page, Table
@@ -102,8 +103,10 @@ class CaseStore:
         case: dict[str, Any],
         first_message: dict[str, Any] | None,
         idempotency: tuple[str, str, int] | None,
+        outbox: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """One transaction: the case, its first message and the idempotency record, or nothing.
+        """One transaction: the case, its first message, its events (outbox) and the idempotency record, or
+        nothing.
 
         `idempotency` is (key, request fingerprint, expiry epoch); a key already used raises DuplicateRequest
         with what it created."""
@@ -117,6 +120,7 @@ class CaseStore:
             actions.append(
                 self.table.put({"pk": mpk, "sk": msk, **first_message}, "attribute_not_exists(pk)")
             )
+        actions += [self.table.put(item) for item in outbox]
         if idempotency:
             key, fingerprint, expires_at = idempotency
             ipk, isk = idempotency_key(patient_id, key)
@@ -164,23 +168,28 @@ class CaseStore:
             where=[("status", "=", status)] if status else (),
         )
 
-    def save(self, case: dict[str, Any], message: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write a changed case (optimistic lock on `version`) and, in the same transaction, a new message."""
+    def save(
+        self,
+        case: dict[str, Any],
+        message: dict[str, Any] | None = None,
+        outbox: Sequence[dict[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """Write a changed case (optimistic lock on `version`) and, in the same transaction, a new message and
+        the events that report the change (outbox)."""
         expected = case["version"]
         updated = {**case, "version": expected + 1}
         if message:
             updated["message_count"] = case.get("message_count", 0) + 1
         pk, sk = case_key(case["patient_id"], case["case_id"])
         item = {**updated, "pk": pk, "sk": sk, **queue_fields(updated)}
+        actions = [self.table.put(item, "version = :version", version=expected)]
+        if message:
+            mpk, msk = message_key(case["patient_id"], case["case_id"], updated["message_count"])
+            actions.append(self.table.put({"pk": mpk, "sk": msk, **message}, "attribute_not_exists(pk)"))
+        actions += [self.table.put(event) for event in outbox]
         try:
-            if message:
-                mpk, msk = message_key(case["patient_id"], case["case_id"], updated["message_count"])
-                self.table.transact(
-                    [
-                        self.table.put(item, "version = :version", version=expected),
-                        self.table.put({"pk": mpk, "sk": msk, **message}, "attribute_not_exists(pk)"),
-                    ]
-                )
+            if len(actions) > 1:
+                self.table.transact(actions)
             else:
                 self.table.put_item(item, "version = :version", version=expected)
         except ConditionFailed:

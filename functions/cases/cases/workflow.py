@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cases.config import WorkflowConfig
 from cases.model import Next, Status
+from cases.outbox import Outbox, outbox_item
 from cases.service import iso
 from cases.stats import month_of
 from cases.store import CaseStore, StaleCase
@@ -29,15 +30,25 @@ logger = Logger(service="cases-workflow")
 ATTEMPTS = 3
 
 
+class EventNotPublished(Exception):
+    """EventBridge did not take an event that has no outbox (a reminder): the state machine retries."""
+
+
 class CaseGone(Exception):
     """The case the workflow runs for does not exist (a bug or a deletion): fail the execution loudly."""
 
 
 class Tasks:
     def __init__(
-        self, store: CaseStore, workflow: Workflow, identities: Table, sqs: Any, queue_url: str
+        self,
+        store: CaseStore,
+        workflow: Workflow,
+        outbox: Outbox,
+        identities: Table,
+        sqs: Any,
+        queue_url: str,
     ) -> None:
-        self.store, self.workflow, self.identities = store, workflow, identities
+        self.store, self.workflow, self.outbox, self.identities = store, workflow, outbox, identities
         self.sqs, self.queue_url = sqs, queue_url
 
     def await_person(self, patient_id: str, case_id: str, waiting_for: str, token: str) -> None:
@@ -61,7 +72,9 @@ class Tasks:
         """The promised answer time passed: the unit is reminded (an event the notifications follow)."""
         case = self._case(patient_id, case_id)
         if Status(case["status"]) is Status.WAITING_FOR_STAFF:
-            self.workflow.publish("case.answer-overdue", case)
+            [accepted] = self.workflow.put([self.workflow.entry("case.answer-overdue", case)])
+            if not accepted:  # the state machine retries this task
+                raise EventNotPublished(case_id)
 
     def auto_close(self, patient_id: str, case_id: str) -> None:
         """No reply from the resident within the clinic's time: the case closes."""
@@ -79,12 +92,13 @@ class Tasks:
                 "author": {"kind": "system"},
                 "sent_at": iso(now),
             }
+            events = [outbox_item(self.workflow.entry("case.closed", case))]
             try:
-                saved = self.store.save(case, message)
+                self.store.save(case, message, events)
             except StaleCase:
                 continue
             self.store.count(case["unit_hsa_id"], month_of(now), {"closed": 1})
-            self.workflow.publish("case.closed", saved)
+            self.outbox.deliver(events)
             return
 
     def send_prescription(self, patient_id: str, case_id: str) -> None:
@@ -119,13 +133,14 @@ class Tasks:
                 case.update(status=Status.CLOSED.value, closed_at=iso(now))
             else:  # back to staff, who see the failure on the case and can decide again
                 case.update(status=Status.WAITING_FOR_STAFF.value)
+            events = [outbox_item(self.workflow.entry("case.closed", case))] if status == "sent" else []
             try:
-                saved = self.store.save(case)
+                self.store.save(case, None, events)
             except StaleCase:
                 continue
             if status == "sent":
                 self.store.count(case["unit_hsa_id"], month_of(now), {"closed": 1})
-                self.workflow.publish("case.closed", saved)
+            self.outbox.deliver(events)
             return
 
     def _case(self, patient_id: str, case_id: str) -> dict[str, Any]:
@@ -140,9 +155,11 @@ def _tasks() -> Tasks:
     config = WorkflowConfig.from_env()
     client = aws.dynamodb()
     workflow = Workflow(aws.stepfunctions(), aws.events(), config.event_bus_name)
+    table = Table(client, config.table_name)
     return Tasks(
-        CaseStore(Table(client, config.table_name)),
+        CaseStore(table),
         workflow,
+        Outbox(table, workflow),
         Table(client, config.identity_table_name),
         aws.sqs(),
         config.prescription_queue_url,

@@ -64,7 +64,7 @@ class Workflow:
                 return
             raise ServiceUnavailable("The case was saved but its workflow did not answer; retry") from error
 
-    def publish(self, detail_type: str, case: dict[str, Any]) -> None:
+    def entry(self, detail_type: str, case: dict[str, Any]) -> dict[str, Any]:
         """A case event without content (ids, unit, type, status): notifications and statistics follow it."""
         detail = {
             "case_id": case["case_id"],
@@ -73,22 +73,23 @@ class Workflow:
             "case_type_id": case["type_id"],
             "status": case["status"],
         }
-        try:
-            response = self.events.put_events(
-                Entries=[
-                    {
-                        "Source": EVENT_SOURCE,
-                        "DetailType": detail_type,
-                        "Detail": json.dumps(detail),
-                        "EventBusName": self.event_bus_name,
-                    }
-                ]
-            )
-            failed, code = response.get("FailedEntryCount", 0), None
-        except Exception as error:
-            failed, code = 1, error_code(error) or type(error).__name__
-        if failed:
-            logger.error(
-                "case event not published",
-                extra={"case_id": case["case_id"], "type": detail_type, "error": code},
-            )
+        return {
+            "Source": EVENT_SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail),
+            "EventBusName": self.event_bus_name,
+        }
+
+    def put(self, entries: list[dict[str, Any]]) -> list[bool]:
+        """PutEvents (up to 10 per call); which entries EventBridge accepted. Never raises: the caller keeps
+        what was not accepted (the outbox) and tries again later."""
+        accepted: list[bool] = []
+        for start in range(0, len(entries), 10):
+            batch = entries[start : start + 10]
+            try:
+                results = self.events.put_events(Entries=batch).get("Entries", [])
+                accepted += [bool(r.get("EventId")) and not r.get("ErrorCode") for r in results]
+            except Exception as error:
+                logger.warning("case events not published yet", extra={"error": error_code(error)})
+                accepted += [False] * len(batch)
+        return accepted
