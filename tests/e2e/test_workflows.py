@@ -92,7 +92,8 @@ def test_schedules_from_the_template_fire_their_function_when_due(runtime):
     assert target.next_run.astimezone(ZoneInfo("Europe/Stockholm")).hour == 2
     before = runtime.runner.invocations["ProbeFunction"]
 
-    assert runtime.scheduler.run_due(target.next_run) == ["ProbeFunction.Nightly"]
+    fired = runtime.scheduler.run_due(target.next_run)
+    assert "ProbeFunction.Nightly" in fired  # with whatever else of the template was due by then
     assert runtime.runner.invocations["ProbeFunction"] == before + 1
     assert target.next_run > datetime.now(UTC)
     _, health = runtime_health(runtime)
