@@ -169,6 +169,23 @@ class Table:
             delete["ConditionExpression"] = condition
         return {"Delete": delete}
 
+    def update(
+        self, key: Key, expression: str, condition: str | None = None, *, names: dict[str, str], **values: Any
+    ) -> dict[str, Any]:
+        """An Update action for `transact`: `expression` and `condition` use `#name` and `:value`
+        placeholders (attribute names such as `status` are reserved words in DynamoDB)."""
+        update: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": key_item(key),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+        }
+        if condition:
+            update["ConditionExpression"] = condition
+        if values:
+            update["ExpressionAttributeValues"] = {f":{k}": to_attr(v) for k, v in values.items()}
+        return {"Update": update}
+
     def put_item(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> None:
         """One conditional PutItem (half the write units of a one-item transaction)."""
         self._write(self.client.put_item, self.put(item, condition, **values)["Put"])
