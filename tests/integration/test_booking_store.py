@@ -1,5 +1,6 @@
 """The booking store's transactions against the emulator (serialised, as DynamoDB is atomic): a time is never
-booked beyond its capacity, whatever the concurrency; one active booking per type; cancelling gives it back."""
+booked beyond its capacity, whatever the concurrency; one active booking per type; cancelling gives it back;
+rebooking takes the new time or changes nothing."""
 
 from __future__ import annotations
 
@@ -65,3 +66,19 @@ def test_one_active_booking_per_type_and_cancelling_gives_the_time_back(store):
         store.cancel("anna", "a1", first)
     store.book("anna", "a2", second, max_active=1)
     assert booked(store, second) == 1
+
+
+def test_rebooking_takes_the_new_time_or_changes_nothing(store):
+    old, new, full = (publish(store, f"2026-12-0{d}T09:00:00Z") for d in (1, 2, 3))
+    store.book("anna", "a1", old, max_active=1)
+    store.book("erik", "e1", full, max_active=1)
+
+    with pytest.raises(TimeUnavailable):
+        store.rebook("anna", "a1", old, full)
+    assert (booked(store, old), booked(store, full)) == (1, 1), "the old time is kept when the new is full"
+
+    store.rebook("anna", "a1", old, new)
+    assert (booked(store, old), booked(store, new)) == (0, 1)
+    with pytest.raises(NotActive):  # it is no longer at the old time (and the new one is full too)
+        store.rebook("anna", "a1", old, new)
+    assert (booked(store, old), booked(store, new)) == (0, 1)

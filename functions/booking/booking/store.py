@@ -118,7 +118,7 @@ class BookingStore:
                 ]
             )
         except ConditionFailed as failed:
-            if failed.index == 1:
+            if 1 in failed.indexes:  # the more useful answer when the time is full too
                 raise AlreadyBooked("You already have an active booking of this type") from None
             raise TimeUnavailable("The time is fully booked or not open for booking") from None
         return appointment
@@ -147,6 +147,32 @@ class BookingStore:
             )
         except ConditionFailed:
             raise NotActive("Only an active appointment can be cancelled") from None
+
+    def rebook(self, patient_id: str, appointment_id: str, old: TimeRef, new: TimeRef) -> None:
+        """One transaction: the new time is taken and the old one released, or neither (rule 21's rebooking
+        never leaves a resident without their time)."""
+        if old.booking_type != new.booking_type:
+            raise TimeUnavailable("A time can only be rebooked to a time of the same booking type")
+        try:
+            self.table.transact(
+                [
+                    self._take(new),
+                    self._give_back(old),
+                    self.table.update(
+                        appointment_key(patient_id, appointment_id),
+                        "SET #time = :new",
+                        "#status = :active AND #time.time_id = :old_id",
+                        names={"#status": "status", "#time": "time"},
+                        new=new.as_json(),
+                        active=ACTIVE,
+                        old_id=old.time_id,
+                    ),
+                ]
+            )
+        except ConditionFailed as failed:
+            if 2 in failed.indexes:  # the appointment moved or ended: whatever the times say
+                raise NotActive("Only an active appointment can be rebooked") from None
+            raise TimeUnavailable("The new time is fully booked or not open for booking") from None
 
     def _take(self, time: TimeRef) -> dict[str, Any]:
         return self.table.update(

@@ -135,7 +135,7 @@ class CaseStore:
         try:
             self.table.transact(actions)
         except ConditionFailed as failed:
-            if idempotency and failed.index == len(actions) - 1:
+            if idempotency and len(actions) - 1 in failed.indexes:
                 existing = self.table.get(idempotency_key(patient_id, idempotency[0]))
                 if existing:
                     raise DuplicateRequest(existing) from None

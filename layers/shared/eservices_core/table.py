@@ -23,11 +23,13 @@ FILTER_OPERATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 
 
 class ConditionFailed(Exception):
-    """A condition of a write did not hold; `index` is the failed action of a transaction (0 for a put)."""
+    """A condition of a write did not hold: `indexes` are the transaction's failed actions (0 for a single
+    write), `index` the first of them."""
 
-    def __init__(self, index: int) -> None:
-        super().__init__(f"condition of action {index} failed")
-        self.index = index
+    def __init__(self, *indexes: int) -> None:
+        super().__init__(f"condition of action(s) {', '.join(map(str, indexes))} failed")
+        self.indexes = frozenset(indexes)
+        self.index = min(indexes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +149,11 @@ class Table:
         except Exception as error:
             if error_code(error) == "TransactionCanceledException":
                 reasons = getattr(error, "response", {}).get("CancellationReasons", [])
-                for index, reason in enumerate(reasons):
-                    if reason.get("Code") == "ConditionalCheckFailed":
-                        raise ConditionFailed(index) from None
+                failed = [
+                    i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"
+                ]
+                if failed:
+                    raise ConditionFailed(*failed) from None
             if is_transient(error) or error_code(error) == "TransactionCanceledException":
                 raise ServiceUnavailable(self._busy) from error
             raise
