@@ -87,6 +87,20 @@ class BookingStore:
         }
         self.table.put_item(item, "attribute_not_exists(pk)")
 
+    def set_open(self, time: TimeRef, *, is_open: bool) -> None:
+        """Open or close a time for web booking; what is booked stays booked."""
+        self.table.transact(
+            [
+                self.table.update(
+                    time.key,
+                    "SET #open = :open",
+                    "attribute_exists(pk)",
+                    names={"#open": "open"},
+                    open=is_open,
+                )
+            ]
+        )
+
     def times(self, unit_hsa_id: str, booking_type: str, day: str) -> list[dict[str, Any]]:
         """One Query: the unit's times of a booking type on a day, in start order."""
         return self.table.query_all(f"TIMES#{unit_hsa_id}#{booking_type}#{day}")
