@@ -33,6 +33,7 @@ from eservices_core.errors import (
     ServiceUnavailable,
 )
 from eservices_core.registry import Patient
+from eservices_core.requests import string_field
 from eservices_core.table import Page
 
 if TYPE_CHECKING:
@@ -144,8 +145,8 @@ class Cases:
 
         With an Idempotency-Key, a retry of the same request answers the case it created (created False);
         the same key with another request is a conflict."""
-        unit_hsa_id = _string(body, "clinic_id")
-        type_id = _string(body, "case_type_id")
+        unit_hsa_id = string_field(body, "clinic_id", max_length=64)
+        type_id = string_field(body, "case_type_id", max_length=64)
         clinic, types = self._offered(unit_hsa_id, grant.patient)
         offered = {t.type_id: t for t in types}
         case_type = offered.get(type_id)
@@ -472,13 +473,6 @@ def _message(
         "author": _author(grant),
         "sent_at": iso(now_utc()),
     }
-
-
-def _string(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > 64:
-        raise InvalidInput.for_param(name, "is required: an id of at most 64 characters")
-    return value
 
 
 def _text(body: dict[str, Any], name: str) -> str:
