@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from directory.geo import distance_km
+from eservices_core.geo import distance_km
 from directory.model import search_terms
 from local_runtime.generate import catalogue, feed
 from tests.integration.directory_helpers import search, search_all

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from directory.geo import CELL_PRECISION, EARTH_RADIUS_KM, cell_of, cells_covering, distance_km
+from eservices_core.geo import CELL_PRECISION, EARTH_RADIUS_KM, cell_of, cells_covering, distance_km
 
 STOCKHOLM = (59.3293, 18.0686)
 GOTEBORG = (57.7089, 11.9746)

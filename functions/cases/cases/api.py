@@ -14,7 +14,6 @@ from cases import admin, views
 from cases.attachments import AttachmentStore
 from cases.clinics import Clinics
 from cases.config import ApiConfig
-from cases.outbox import Outbox
 from cases.service import Cases
 from cases.store import CaseStore
 from cases.workflow_client import Workflow
@@ -23,6 +22,7 @@ from eservices_core.access import AccessGrant, Action, authorize
 from eservices_core.audit import Verb
 from eservices_core.cursor import decode_cursor, fingerprint
 from eservices_core.errors import NotFound
+from eservices_core.outbox import Outbox
 from eservices_core.requests import json_object, limit_param, string_field
 from eservices_core.routing import RESIDENT, STAFF, EServiceResolver, access_services
 from eservices_core.table import Table
@@ -51,7 +51,7 @@ def _cases() -> Cases:
         clinics=Clinics(Table(client, config.directory_table_name)),
         workflow=workflow,
         attachments=AttachmentStore(aws.s3(), config.attachments_bucket),
-        outbox=Outbox(table, workflow),
+        outbox=Outbox(table, workflow.put),
     )
 
 

@@ -20,7 +20,6 @@ from cases.catalogue import standard_types
 from cases.clinics import Clinic, Clinics
 from cases.forms import parse_form, validate_answers
 from cases.model import DEFAULT_AUTO_CLOSE_DAYS, REOPEN_WITHIN_DAYS, CaseType, Next, ServiceArea, Status
-from cases.outbox import Outbox, outbox_item
 from cases.stats import bucket_of, month_of
 from cases.store import IDEMPOTENCY_HOURS, CaseStore, DuplicateRequest, StaleCase
 from eservices_core.clock import STOCKHOLM, now_utc, today_stockholm
@@ -32,6 +31,7 @@ from eservices_core.errors import (
     NotFound,
     ServiceUnavailable,
 )
+from eservices_core.outbox import Outbox, outbox_item
 from eservices_core.registry import Patient
 from eservices_core.requests import string_field
 from eservices_core.table import Page

@@ -15,13 +15,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cases.config import WorkflowConfig
 from cases.model import Next, Status
-from cases.outbox import Outbox, outbox_item
 from cases.service import iso
 from cases.stats import month_of
 from cases.store import CaseStore, StaleCase
 from cases.workflow_client import Workflow
 from eservices_core import aws
 from eservices_core.clock import now_utc
+from eservices_core.outbox import Outbox, outbox_item
 from eservices_core.registry import profile_key
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
@@ -159,7 +159,7 @@ def _tasks() -> Tasks:
     return Tasks(
         CaseStore(table),
         workflow,
-        Outbox(table, workflow),
+        Outbox(table, workflow.put),
         Table(client, config.identity_table_name),
         aws.sqs(),
         config.prescription_queue_url,

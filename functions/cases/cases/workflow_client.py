@@ -13,6 +13,7 @@ from cases.model import Next
 from eservices_core.aws import error_code
 from eservices_core.clock import now_utc
 from eservices_core.errors import ServiceUnavailable
+from eservices_core.outbox import event_entry, put_events
 
 logger = Logger(child=True)
 EVENT_SOURCE = "eservices.cases"
@@ -73,23 +74,7 @@ class Workflow:
             "case_type_id": case["type_id"],
             "status": case["status"],
         }
-        return {
-            "Source": EVENT_SOURCE,
-            "DetailType": detail_type,
-            "Detail": json.dumps(detail),
-            "EventBusName": self.event_bus_name,
-        }
+        return event_entry(EVENT_SOURCE, detail_type, detail, self.event_bus_name)
 
     def put(self, entries: list[dict[str, Any]]) -> list[bool]:
-        """PutEvents (up to 10 per call); which entries EventBridge accepted. Never raises: the caller keeps
-        what was not accepted (the outbox) and tries again later."""
-        accepted: list[bool] = []
-        for start in range(0, len(entries), 10):
-            batch = entries[start : start + 10]
-            try:
-                results = self.events.put_events(Entries=batch).get("Entries", [])
-                accepted += [bool(r.get("EventId")) and not r.get("ErrorCode") for r in results]
-            except Exception as error:
-                logger.warning("case events not published yet", extra={"error": error_code(error)})
-                accepted += [False] * len(batch)
-        return accepted
+        return put_events(self.events, entries)

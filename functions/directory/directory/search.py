@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from directory import keys
-from directory.geo import cells_covering, distance_km
 from directory.model import Kind, fold
 from directory.regions import REGIONS
 from directory.store import DirectoryStore
 from eservices_core.cursor import decode_cursor, encode_cursor, fingerprint
 from eservices_core.errors import InvalidInput, InvalidParam
+from eservices_core.geo import cells_covering, distance_km
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

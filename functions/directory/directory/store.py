@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from directory import keys
-from directory.geo import cell_of
 from directory.model import CareProvider, CareUnit
 from eservices_core.aws import error_code, is_transient
 from eservices_core.dynamo import Item, from_attr, from_item, to_attr, to_item
 from eservices_core.errors import ServiceUnavailable
+from eservices_core.geo import cell_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
