@@ -9,10 +9,11 @@ runtime (JWT authorizer first), and every allowed request must leave one audit r
 from __future__ import annotations
 
 import importlib
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import jwt
@@ -55,6 +56,8 @@ class RequestSpec:
 
 CASE = "/v1/patients/{patientId}/cases/{caseId}"
 STAFF_CASE = "/v1/staff/patients/{patientId}/cases/{caseId}"
+APPOINTMENTS = "/v1/patients/{patientId}/appointments"
+BOOKING_TYPE = "nurse-visit-15"
 A_CASE = RequestSpec(prepare=lambda p: {"caseId": p.ids["case"]})
 AN_OPEN_CASE = RequestSpec(prepare=lambda p: {"caseId": p.new_case()})
 WITH_ATTACHMENT = RequestSpec(
@@ -98,6 +101,16 @@ SPECS: dict[str, RequestSpec] = {
     ),
     f"POST {STAFF_CASE}/closure": AN_OPEN_CASE,
     f"POST {STAFF_CASE}/reopening": RequestSpec(prepare=lambda p: {"caseId": p.new_case(closed=True)}),
+    f"POST {APPOINTMENTS}": RequestSpec(success=(201,), body=lambda p: {"time_id": p.fresh_time()}),
+    f"GET {APPOINTMENTS}/{{appointmentId}}": RequestSpec(
+        prepare=lambda p: {"appointmentId": p.ids["appointment"]}
+    ),
+    f"POST {APPOINTMENTS}/{{appointmentId}}/rebooking": RequestSpec(
+        prepare=lambda p: {"appointmentId": p.new_appointment()}, body=lambda p: {"time_id": p.fresh_time()}
+    ),
+    f"POST {APPOINTMENTS}/{{appointmentId}}/cancellation": RequestSpec(
+        prepare=lambda p: {"appointmentId": p.new_appointment()}
+    ),
 }
 
 
@@ -144,6 +157,8 @@ class Population:
     blocker: Any = None
     guardian: Any = None
     child: Any = None
+    booker: Any = None
+    minutes: Iterator[int] = field(default_factory=itertools.count)
 
     def case_body(self) -> dict[str, Any]:
         return {
@@ -165,6 +180,16 @@ class Population:
             )
             assert status == 200
         return case_id
+
+    def fresh_time(self) -> str:
+        """A newly published time at UNIT ten days ahead (each request books its own)."""
+        day, minute = self.world.today + timedelta(days=10), next(self.minutes)
+        start = f"{day.isoformat()}T{8 + minute // 60:02d}:{minute % 60:02d}"
+        return self.world.publish_times(self.booker, BOOKING_TYPE, [start])[0]
+
+    def new_appointment(self) -> str:
+        """An active appointment of the child at UNIT, booked by a guardian."""
+        return str(self.world.book(self.guardian, self.child, self.fresh_time())["appointment_id"])
 
     def block(self, guardian: str) -> dict[str, str]:
         """Block the guardian for the child; the path parameter that names them."""
@@ -228,6 +253,8 @@ def people(module_stack) -> Population:
     world.offer("renew-prescription")
     p.ids["case"] = p.new_case()
     p.ids["attachment"] = _attached(p)
+    p.booker = world.bookable(BOOKING_TYPE, max_active=10)
+    p.ids["appointment"] = p.new_appointment()
     p.ids["blocked"] = world.patient_id(blocked)
     p.block("blocked")
 
@@ -321,6 +348,7 @@ def refused_params(people: Population) -> dict[str, str]:
         "caseId": people.ids["case"],
         "attachmentId": people.ids["attachment"],
         "guardianPatientId": people.ids["spare_guardian"],
+        "appointmentId": people.ids["appointment"],
     }
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from eservices_core.table import Table
 from tests.support.aws import fail_calls
+from tests.support.events import subscribe
 from tests.support.people import ANSWERS, UNIT, World
 
 PRESCRIPTION_CONTRACT = fastjsonschema.compile(
@@ -49,23 +50,8 @@ def clinic(workflow_stack):
 
 @pytest.fixture
 def events(workflow_stack):
-    """Every event on the platform's bus, through a rule to a test queue (as notifications will subscribe)."""
-    sqs, bridge = workflow_stack.session.client("sqs"), workflow_stack.session.client("events")
-    url = sqs.create_queue(QueueName="test-case-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = workflow_stack.ref("EventBus")
-    bridge.put_rule(
-        Name="all-case-events", EventBusName=bus, EventPattern=json.dumps({"source": ["eservices.cases"]})
-    )
-    bridge.put_targets(Rule="all-case-events", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
-    seen: list[dict] = []
-
-    def received() -> list[dict]:
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-            seen.append(json.loads(message["Body"]))
-        return seen
-
-    return received
+    """Every case event on the platform's bus (as notifications will subscribe)."""
+    return subscribe(workflow_stack, "eservices.cases")
 
 
 def staff_post(world, nurse, patient_id, case_id, action, body=None):

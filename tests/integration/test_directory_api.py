@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eservices_core.geo import distance_km
 from directory.model import fold, search_terms
+from eservices_core.geo import distance_km
 from local_runtime.generate import catalogue, feed
 from tests.integration.directory_helpers import feed as deliver
 from tests.integration.directory_helpers import read, search, search_all

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eservices_core.geo import distance_km
 from directory.model import search_terms
+from eservices_core.geo import distance_km
 from local_runtime.generate import catalogue, feed
 from tests.integration.directory_helpers import search, search_all
 from tests.support.aws import count_calls

@@ -58,3 +58,25 @@ def sqs_event(bodies: list[str | dict[str, Any]], queue_arn: str) -> dict[str, A
 
 def json_body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+def subscribe(stack: Any, source: str) -> Any:
+    """Every event `source` puts on the platform's bus from now on, through a rule to a test queue (as
+    notifications subscribe); returns a function answering all received so far, as EventBridge delivers them."""
+    sqs, bridge = stack.session.client("sqs"), stack.session.client("events")
+    name = f"test-{source.replace('.', '-')}-{uuid.uuid4().hex[:6]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = stack.ref("EventBus")
+    bridge.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": [source]}))
+    bridge.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    seen: list[dict[str, Any]] = []
+
+    def received() -> list[dict[str, Any]]:
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                seen.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return seen
+
+    return received

@@ -155,6 +155,47 @@ class World:
         assert status == 201, answer
         return str(answer["case_id"])
 
+    # ---- booking -------------------------------------------------------------------------------------------
+    def bookable(
+        self, booking_type: str = "nurse-visit-15", *, unit: dict[str, Any] = UNIT, **settings: Any
+    ) -> StaffMember:
+        """The unit's local administrator sets up a booking type (`settings` as in the API) for the web."""
+        self.directory()
+        admin = self.staff("Demo Bokningsadministratör", unit=unit, roles=["local-administrator"])
+        status, answer = self.stack.call(
+            "PUT",
+            f"/v1/staff/booking-types/{booking_type}",
+            token=self.staff_token(admin),
+            headers={"X-Commission-Id": admin.commission_ids[0]},
+            body=settings,
+        )
+        assert status == 200, answer
+        return admin
+
+    def publish_times(
+        self, member: StaffMember, booking_type: str, starts: list[str], *, capacity: int = 1
+    ) -> list[str]:
+        """Times published through the API (`starts` in Stockholm time unless they carry an offset); their ids."""
+        status, answer = self.stack.call(
+            "POST",
+            f"/v1/staff/booking-types/{booking_type}/times",
+            token=self.staff_token(member),
+            headers={"X-Commission-Id": member.commission_ids[0]},
+            body={"starts": starts, "capacity": capacity},
+        )
+        assert status == 201, answer
+        return [t["time_id"] for t in answer["items"]]
+
+    def book(self, sender: Resident, patient: Resident, time_id: str) -> dict[str, Any]:
+        status, answer = self.stack.call(
+            "POST",
+            f"/v1/patients/{self.patient_id(patient)}/appointments",
+            token=self.token(sender),
+            body={"time_id": time_id},
+        )
+        assert status == 201, answer
+        return dict(answer)
+
     # ---- callers ------------------------------------------------------------------------------------------
     def token(self, person: Resident, *, assurance_level: int = 3, lifetime: int = 3600) -> str:
         claims = resident_claims(person.personnummer, person.name, assurance_level)

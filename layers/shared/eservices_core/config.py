@@ -39,3 +39,10 @@ def require_int(name: str, environ: Mapping[str, str] | None = None) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from None
+
+
+def optional(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value of a setting the template may leave empty (a feature not deployed), or None."""
+    if environ is None:
+        environ = _function_environment.get() or os.environ
+    return environ.get(name, "").strip() or None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -69,6 +69,7 @@ class Patient:
     region_code: str | None = None  # of registration (folkbokföring); None when not registered in Sweden
     municipality_code: str | None = None
     sex: Sex | None = None
+    identity: str = field(default="", repr=False)  # the 12 digits: only for systems that need them (EHRs)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Patient:
@@ -83,6 +84,7 @@ class Patient:
             region_code=item.get("region_code"),
             municipality_code=item.get("municipality_code"),
             sex=sex_of(identity) if len(identity) == 12 else None,
+            identity=identity,
         )
 
     def age_on(self, day: date) -> int:

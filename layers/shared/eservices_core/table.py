@@ -6,6 +6,8 @@ Throttling and service faults become `ServiceUnavailable` (503, retry later); a 
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -89,17 +91,22 @@ class Table:
         partition_key: str = "pk",
         sort_key: str = "sk",
         where: Sequence[tuple[str, str, Any]] = (),
+        between: tuple[str, str] | None = None,
     ) -> Page:
         """One Query of one partition (of the table, or of `index` keyed by `partition_key` and `sort_key`),
         in sort-key order or reversed, optionally from `start`. Index reads are eventually consistent.
 
         `where` filters items after they are read, e.g. `[("type_id", "=", "advice"), ("due_at", "<", now)]`
         (filtered items still cost read capacity; a page may come back short with `last_key` set).
+        `between` (low, high) bounds the sort key, both inclusive.
         """
         condition = f"{partition_key} = :pk" + (f" AND begins_with({sort_key}, :prefix)" if prefix else "")
         values: dict[str, Any] = {":pk": {"S": partition}}
         if prefix:
             values[":prefix"] = {"S": prefix}
+        if between:
+            condition += f" AND {sort_key} BETWEEN :low AND :high"
+            values[":low"], values[":high"] = {"S": between[0]}, {"S": between[1]}
         params: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
@@ -142,21 +149,39 @@ class Table:
             for item in page.get("Items", []):
                 yield from_item(cast("Item", item))
 
-    def transact(self, actions: list[dict[str, Any]]) -> None:
-        """One TransactWriteItems of actions built with `put` / `delete`; all or nothing."""
-        try:
-            self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
-        except Exception as error:
-            if error_code(error) == "TransactionCanceledException":
+    def transact(self, actions: list[dict[str, Any]], *, attempts: int = 1) -> None:
+        """One TransactWriteItems of actions built with `put` / `delete`; all or nothing.
+
+        Up to `attempts` tries when DynamoDB cancels it only because another transaction was writing one
+        of its items at that moment (TransactionConflict: try again, with full jitter), then 503."""
+        for attempt in range(attempts):
+            try:
+                self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+                return
+            except Exception as error:
                 reasons = getattr(error, "response", {}).get("CancellationReasons", [])
-                failed = [
-                    i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"
-                ]
-                if failed:
-                    raise ConditionFailed(*failed) from None
-            if is_transient(error) or error_code(error) == "TransactionCanceledException":
-                raise ServiceUnavailable(self._busy) from error
-            raise
+                codes = {reason.get("Code") for reason in reasons}
+                if error_code(error) == "TransactionCanceledException":
+                    failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+                    if failed:
+                        raise ConditionFailed(*failed) from None
+                if "TransactionConflict" in codes and attempt + 1 < attempts:
+                    time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter, not security
+                    continue
+                if is_transient(error) or error_code(error) == "TransactionCanceledException":
+                    raise ServiceUnavailable(self._busy) from error
+                raise
+
+    def put_many(self, items: Sequence[dict[str, Any]]) -> None:
+        """BatchWriteItem puts, 25 per call, unprocessed items sent again (new items with fresh keys only:
+        a batch write takes no condition)."""
+        for start in range(0, len(items), 25):
+            request: dict[str, Any] = {
+                self.name: [{"PutRequest": {"Item": to_item(i)}} for i in items[start : start + 25]]
+            }
+            while request:
+                response = self._call(self.client.batch_write_item, RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
 
     def put(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> dict[str, Any]:
         """A Put action for `transact`; `condition` uses `:name` placeholders given as keyword values."""

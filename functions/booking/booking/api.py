@@ -1,0 +1,254 @@
+"""Booking API: clinics set up booking types and publish times; residents find, book, rebook and cancel
+them and see all their appointments. Patient data only through `patient_route` (policy + audit first)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from booking.config import ApiConfig
+from booking.model import BUILT_IN, CATALOGUE, EXTERNAL, REGION_CODE, UNIT_ID
+from booking.scheduling import BuiltInScheduling, ExternalScheduling, SchedulingSystem
+from booking.service import Booking, Search, day_param
+from booking.store import BookingStore
+from eservices_core import aws
+from eservices_core.access import AccessGrant, Action, authorize
+from eservices_core.audit import Verb
+from eservices_core.clock import stockholm_midnight, today_stockholm
+from eservices_core.errors import InvalidInput, NotFound
+from eservices_core.outbox import Outbox, put_events
+from eservices_core.requests import json_object, limit_param
+from eservices_core.routing import RESIDENT, EServiceResolver, access_services
+from eservices_core.table import Table
+from eservices_core.wiring import composition_root
+
+logger = Logger(service="booking")
+app = EServiceResolver(logger)
+
+READ_APPOINTMENTS = Action(Verb.READ, "appointments")
+WRITE_APPOINTMENTS = Action(Verb.WRITE, "appointments")
+MANAGE_TIMES = Action(Verb.WRITE, "bookable-times")
+READ_TIMES = Action(Verb.READ, "bookable-times")
+ADMINISTER = Action(Verb.WRITE, "booking-types", staff_role="local-administrator")
+APPOINTMENTS = "/v1/patients/<patientId>/appointments"
+HIDDEN = {"pk", "sk", "unit_pk", "unit_sk", "remind_pk", "remind_sk", "external_booking_id", "patient_name"}
+
+
+@composition_root
+def _booking() -> Booking:
+    config = ApiConfig.from_env()
+    client = aws.dynamodb()
+    table = Table(client, config.table_name, busy_message="The booking service is busy")
+    store = BookingStore(table)
+    systems: dict[str, SchedulingSystem] = {BUILT_IN: BuiltInScheduling(store)}
+    if config.scheduling_platform_url:
+        systems[EXTERNAL] = ExternalScheduling(config.scheduling_platform_url)
+    events = aws.events()
+    return Booking(
+        store=store,
+        directory=Table(client, config.directory_table_name),
+        systems=systems,
+        outbox=Outbox(table, lambda entries: put_events(events, entries)),
+        event_bus_name=config.event_bus_name,
+    )
+
+
+def _query() -> dict[str, str]:
+    return dict(app.current_event.query_string_parameters or {})
+
+
+def _json(status: int, body: Any, location: str | None = None) -> Response[str]:
+    headers = {"Location": location} if location else {}
+    return Response(
+        status_code=status, content_type="application/json", body=json.dumps(body), headers=headers
+    )
+
+
+def appointment_view(appointment: dict[str, Any], *, staff: bool = False) -> dict[str, Any]:
+    view = {k: v for k, v in appointment.items() if k not in HIDDEN or (staff and k == "patient_name")}
+    kind = CATALOGUE.get(appointment["booking_type"])
+    view["booking_type_name"] = kind.name if kind else None
+    return view
+
+
+# ---- residents -------------------------------------------------------------------------------------------------
+@app.get("/v1/booking-types")
+def booking_types() -> dict[str, Any]:
+    app.resident()
+    return {"items": [t.summary() for t in CATALOGUE.values()]}
+
+
+@app.get("/v1/times")
+def find_times() -> dict[str, Any]:
+    """Free times of `booking_type`: by `clinic_id`, `region`, `from`/`to` (dates), nearest first from
+    `near=lat,lon` within `radius_km`; with `patient_id`, only times that patient may book."""
+    resident = app.resident()
+    query = _query()
+    search = _search(query)
+    patient = None
+    if query.get("patient_id"):
+        patient = authorize(
+            access_services().registry, resident, query["patient_id"], READ_APPOINTMENTS
+        ).patient
+    return {"items": _booking().search(search, patient)}
+
+
+@app.patient_route("POST", APPOINTMENTS, action=WRITE_APPOINTMENTS, audience=RESIDENT)
+def book(grant: AccessGrant) -> Response[str]:
+    key = app.current_event.headers.get("idempotency-key")
+    appointment, created = _booking().book(grant, json_object(app.current_event.body), key)
+    location = f"/v1/patients/{grant.patient_id}/appointments/{appointment['appointment_id']}"
+    return _json(201 if created else 200, appointment_view(appointment), location)
+
+
+@app.patient_route("GET", APPOINTMENTS, action=READ_APPOINTMENTS, audience=RESIDENT)
+def list_appointments(grant: AccessGrant) -> dict[str, Any]:
+    """All the patient's appointments at every clinic, in time order (rule 23); `status` active (default),
+    cancelled or all."""
+    return {"items": [appointment_view(a) for a in _booking().appointments(grant, _query().get("status"))]}
+
+
+@app.patient_route("GET", f"{APPOINTMENTS}/<appointmentId>", action=READ_APPOINTMENTS, audience=RESIDENT)
+def read_appointment(grant: AccessGrant, appointmentId: str) -> dict[str, Any]:
+    return appointment_view(_booking().appointment(grant, appointmentId))
+
+
+@app.patient_route(
+    "POST", f"{APPOINTMENTS}/<appointmentId>/rebooking", action=WRITE_APPOINTMENTS, audience=RESIDENT
+)
+def rebook(grant: AccessGrant, appointmentId: str) -> dict[str, Any]:
+    return appointment_view(_booking().rebook(grant, appointmentId, json_object(app.current_event.body)))
+
+
+@app.patient_route(
+    "POST", f"{APPOINTMENTS}/<appointmentId>/cancellation", action=WRITE_APPOINTMENTS, audience=RESIDENT
+)
+def cancel(grant: AccessGrant, appointmentId: str) -> dict[str, Any]:
+    return appointment_view(_booking().cancel(grant, appointmentId))
+
+
+# ---- clinics -----------------------------------------------------------------------------------------------------
+@app.get("/v1/staff/booking-types")
+def unit_booking_types() -> dict[str, Any]:
+    _, commission, _ = app.commission(READ_TIMES)
+    return _booking().unit_types(commission.care_unit_hsa_id)
+
+
+@app.put("/v1/staff/booking-types/<typeId>")
+def configure(typeId: str) -> dict[str, Any]:
+    _, commission, _ = app.commission(ADMINISTER)
+    return _booking().configure(commission, typeId, json_object(app.current_event.body))
+
+
+@app.post("/v1/staff/booking-types/<typeId>/times")
+def publish(typeId: str) -> Response[str]:
+    _, commission, _ = app.commission(MANAGE_TIMES)
+    times = _booking().publish(commission, typeId, json_object(app.current_event.body))
+    return _json(201, {"created": len(times), "items": [_time_view(t) for t in times[:100]]})
+
+
+@app.get("/v1/staff/booking-types/<typeId>/times")
+def unit_times(typeId: str) -> dict[str, Any]:
+    _, commission, _ = app.commission(READ_TIMES)
+    query = _query()
+    first = day_param(query.get("from"), "from", today_stockholm())
+    last = day_param(query.get("to"), "to", first + timedelta(days=6))
+    if not first <= last <= first + timedelta(days=62):
+        raise InvalidInput.for_param("to", "must be on or after from, at most 62 days later")
+    times = _booking().unit_times(commission.care_unit_hsa_id, typeId, first, last)
+    return {"items": [_time_view(t) for t in times]}
+
+
+@app.post("/v1/staff/times/<timeId>/closure")
+def close_time(timeId: str) -> dict[str, Any]:
+    _, commission, _ = app.commission(MANAGE_TIMES)
+    return _time_view(_booking().set_open(commission, timeId, is_open=False))
+
+
+@app.post("/v1/staff/times/<timeId>/opening")
+def open_time(timeId: str) -> dict[str, Any]:
+    _, commission, _ = app.commission(MANAGE_TIMES)
+    return _time_view(_booking().set_open(commission, timeId, is_open=True))
+
+
+@app.get("/v1/staff/appointments")
+def unit_appointments() -> dict[str, Any]:
+    """Who booked what on `date` (default today) at the commission's unit. Each patient shown is an access
+    to that patient's data: decided by the policy and written to the audit log before it is shown."""
+    staff, commission, _ = app.commission(READ_APPOINTMENTS)
+    query = _query()
+    day = day_param(query.get("date"), "date", today_stockholm())
+    items = _booking().unit_appointments(commission.care_unit_hsa_id, day, query.get("booking_type"))
+    limit = limit_param(query, default=100, maximum=500)
+    services, shown = access_services(), []
+    for appointment in items[:limit]:
+        try:
+            grant = authorize(services.registry, staff, appointment["patient_id"], READ_APPOINTMENTS)
+        except NotFound:
+            continue  # no longer a patient staff may see (e.g. deceased and removed); not shown
+        services.audit.append(
+            grant.audit_entry(
+                app.current_event.request_context.request_id, f"appointments/{appointment['appointment_id']}"
+            )
+        )
+        shown.append(appointment_view(appointment, staff=True))
+    return {"date": day.isoformat(), "items": shown, "more": len(items) > limit}
+
+
+def _time_view(time: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "time_id": "~".join((time["unit_hsa_id"], time["booking_type"], time["time_id"])),
+        "start": time["start"],
+        "end": time["end"],
+        "capacity": time["capacity"],
+        "booked": time["booked"],
+        "open": time["open"],
+    }
+
+
+def _search(query: dict[str, str]) -> Search:
+    booking_type = query.get("booking_type")
+    if booking_type not in CATALOGUE:
+        raise InvalidInput.for_param("booking_type", f"must be one of {', '.join(CATALOGUE)}")
+    first = day_param(query.get("from"), "from", today_stockholm())
+    last = day_param(query.get("to"), "to", first + timedelta(days=13))
+    if not first <= last <= first + timedelta(days=31):
+        raise InvalidInput.for_param("to", "must be on or after from, at most 31 days later")
+    region = query.get("region")
+    if region is not None and not REGION_CODE.match(region):
+        raise InvalidInput.for_param("region", "must be a two-digit region code")
+    clinic_id = query.get("clinic_id")
+    if clinic_id is not None and not UNIT_ID.match(clinic_id):
+        raise InvalidInput.for_param("clinic_id", "must be an HSA-ID")
+    near = None
+    if "near" in query:
+        try:
+            lat, lon = (float(part) for part in query["near"].split(","))
+        except ValueError:
+            raise InvalidInput.for_param("near", "must be latitude,longitude") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise InvalidInput.for_param("near", "must be latitude,longitude")
+        near = (lat, lon)
+    radius = query.get("radius_km", "50")
+    if not radius.isdigit() or not 1 <= int(radius) <= 200:
+        raise InvalidInput.for_param("radius_km", "must be an integer from 1 to 200")
+    return Search(
+        booking_type=booking_type,
+        first=stockholm_midnight(first),
+        last=stockholm_midnight(last + timedelta(days=1)) - timedelta(seconds=1),
+        clinic_id=clinic_id,
+        region=region,
+        near=near,
+        radius_km=int(radius),
+        limit=limit_param(query),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
