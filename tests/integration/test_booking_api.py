@@ -416,3 +416,65 @@ def test_times_across_clinics_come_earliest_first_or_nearest_first(world, admin)
         near["items"][0]["clinic"]["id"] == UNIT["hsa_id"]
         and near["items"][0]["clinic"]["distance_km"] == 0.0
     )
+
+
+def test_staff_close_and_reopen_a_time_and_another_unit_cannot(world, admin, times, anna):
+    nurse = world.staff("Sara Demosköterska")
+    status, closed = staff_call(world, nurse, "POST", f"/v1/staff/times/{times[0]}/closure")
+    assert status == 200 and closed["open"] is False and closed["time_id"] == times[0]
+    status, answer = world.stack.call(
+        "POST", appointments_path(world, anna), token=world.token(anna), body={"time_id": times[0]}
+    )
+    assert status == 409 and answer["code"] == "time-unavailable"
+    _, found = world.stack.call("GET", "/v1/times", token=world.token(anna), query=f"booking_type={TYPE}")
+    assert times[0] not in [t["time_id"] for t in found["items"]]
+    other = world.staff("Olle Annanenhet", unit=OTHER_UNIT)
+    status, _ = staff_call(world, other, "POST", f"/v1/staff/times/{times[0]}/opening")
+    assert status == 404
+    status, reopened = staff_call(world, nurse, "POST", f"/v1/staff/times/{times[0]}/opening")
+    assert status == 200 and reopened["open"] is True
+    assert world.book(anna, anna, times[0])["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("", "booking_type"),
+        ("booking_type=massage", "booking_type"),
+        (f"booking_type={TYPE}&from=tomorrow", "from"),
+        (f"booking_type={TYPE}&from=2026-12-01&to=2026-11-30", "to"),
+        (f"booking_type={TYPE}&from=2026-12-01&to=2027-02-01", "to"),
+        (f"booking_type={TYPE}&near=59.3", "near"),
+        (f"booking_type={TYPE}&near=91,18", "near"),
+        (f"booking_type={TYPE}&radius_km=1000", "radius_km"),
+        (f"booking_type={TYPE}&region=Stockholm", "region"),
+        (f"booking_type={TYPE}&clinic_id=<script>", "clinic_id"),
+        (f"booking_type={TYPE}&limit=0", "limit"),
+    ],
+)
+def test_a_bad_search_is_a_400_naming_the_parameter(world, anna, query, field):
+    status, answer = world.stack.call("GET", "/v1/times", token=world.token(anna), query=query)
+    assert status == 400, answer
+    assert answer["invalid_params"][0]["name"] == field
+
+
+@pytest.mark.parametrize(
+    "body", [None, b"not json", [], {"time_id": 7}, {"time_id": "x" * 500}], ids=lambda b: str(b)[:20]
+)
+def test_a_bad_booking_body_is_a_400(world, anna, body):
+    status, answer = world.stack.call(
+        "POST", appointments_path(world, anna), token=world.token(anna), body=body
+    )
+    assert status == 400 and answer["code"] == "invalid-input", answer
+
+
+def test_a_search_needs_a_resident_token_and_patient_id_is_under_the_policy(world, times, anna):
+    assert world.stack.call("GET", "/v1/times", query=f"booking_type={TYPE}")[0] == 401
+    stranger = world.resident("Främling Testsson")
+    status, _ = world.stack.call(
+        "GET",
+        "/v1/times",
+        token=world.token(stranger),
+        query=f"booking_type={TYPE}&patient_id={world.patient_id(anna)}",
+    )
+    assert status == 404, "another resident's eligibility is not for a stranger to probe"
