@@ -63,6 +63,8 @@ def provision(template: Template, session: boto3.session.Session) -> Deployment:
     _provision_tables(deployment)
     _provision_queues(deployment)
     _provision_event_buses(deployment)
+    _provision_event_rules(deployment)
+    _provision_email_identities(deployment)
     _provision_functions(deployment)
     _provision_state_machines(deployment)
     for logical_id, resource in template.resources.items():
@@ -310,8 +312,42 @@ def _renamed(value: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return {names.get(k, k): v for k, v in value.items()}
 
 
+def _provision_event_rules(deployment: Deployment) -> None:
+    """Rules on the buses with their queue targets (moto delivers to SQS). Queue policies that let
+    EventBridge send are not applied: moto does not enforce them."""
+    rules = deployment.template.of_type("AWS::Events::Rule")
+    if not rules:
+        return
+    events = deployment.session.client("events")
+    for logical_id, props in rules.items():
+        name = physical_name(logical_id)
+        bus = str(deployment.resolve(props.get("EventBusName", "default")))
+        pattern = json.dumps(deployment.resolve(props["EventPattern"]))
+        events.put_rule(
+            Name=name, EventBusName=bus, EventPattern=pattern, State=props.get("State", "ENABLED")
+        )
+        targets = [
+            {"Id": t["Id"], "Arn": str(deployment.resolve(t["Arn"]))} for t in props.get("Targets", [])
+        ]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        deployment.refs[logical_id] = name
+
+
+def _provision_email_identities(deployment: Deployment) -> None:
+    """SES sender identities, verified at once (in AWS a DNS record or a click does it)."""
+    identities = deployment.template.of_type("AWS::SES::EmailIdentity")
+    if not identities:
+        return
+    ses = deployment.session.client("ses")
+    for logical_id, props in identities.items():
+        address = str(deployment.resolve(props["EmailIdentity"]))
+        ses.verify_email_identity(EmailAddress=address)
+        deployment.refs[logical_id] = address
+
+
 def _provision_event_buses(deployment: Deployment) -> None:
-    """Custom EventBridge buses (rules and targets arrive with the consumers that need them)."""
+    """Custom EventBridge buses."""
     buses = deployment.template.of_type("AWS::Events::EventBus")
     if not buses:
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ import pytest
 
 from eservices_core.routing import RESIDENT, STAFF, EServiceResolver, PatientRoute, RouteWithoutPolicy
 from eservices_core.table import Table
-from local_runtime import population
+from inbox.store import InboxStore
+from local_runtime import captured, population
 from local_runtime.idp import DevIdentityProvider, resident_claims
 from local_runtime.template import Template
+from tests.support.events import sqs_event
 from tests.support.people import ANSWERS, OTHER_UNIT, UNIT, World
 
 TEMPLATE = Template()
@@ -57,6 +60,7 @@ class RequestSpec:
 CASE = "/v1/patients/{patientId}/cases/{caseId}"
 STAFF_CASE = "/v1/staff/patients/{patientId}/cases/{caseId}"
 APPOINTMENTS = "/v1/patients/{patientId}/appointments"
+MESSAGE = "/v1/patients/{patientId}/inbox/{messageId}"
 BOOKING_TYPE = "nurse-visit-15"
 A_CASE = RequestSpec(prepare=lambda p: {"caseId": p.ids["case"]})
 AN_OPEN_CASE = RequestSpec(prepare=lambda p: {"caseId": p.new_case()})
@@ -101,6 +105,17 @@ SPECS: dict[str, RequestSpec] = {
     ),
     f"POST {STAFF_CASE}/closure": AN_OPEN_CASE,
     f"POST {STAFF_CASE}/reopening": RequestSpec(prepare=lambda p: {"caseId": p.new_case(closed=True)}),
+    f"GET {MESSAGE}": RequestSpec(prepare=lambda p: {"messageId": p.new_message()}),
+    f"PATCH {MESSAGE}": RequestSpec(
+        prepare=lambda p: {"messageId": p.new_message()}, body=lambda _: {"archived": True}
+    ),
+    f"DELETE {MESSAGE}": RequestSpec(success=(204,), prepare=lambda p: {"messageId": p.new_message()}),
+    "PUT /v1/patients/{patientId}/notification-settings": RequestSpec(
+        body=lambda _: {"mobile": "070-123 45 67"}
+    ),
+    "POST /v1/patients/{patientId}/notification-settings/verification": RequestSpec(
+        prepare=lambda p: p.code_sent(), body=lambda p: {"channel": "mobile", "code": p.ids.get("code", "000000")}
+    ),
     f"POST {APPOINTMENTS}": RequestSpec(success=(201,), body=lambda p: {"time_id": p.fresh_time()}),
     f"GET {APPOINTMENTS}/{{appointmentId}}": RequestSpec(
         prepare=lambda p: {"appointmentId": p.ids["appointment"]}
@@ -187,6 +202,47 @@ class Population:
         start = f"{day.isoformat()}T{8 + minute // 60:02d}:{minute % 60:02d}"
         return self.world.publish_times(self.booker, BOOKING_TYPE, [start])[0]
 
+    def new_message(self) -> str:
+        """A new message in the child's inbox, delivered by a registered system; its id."""
+        n = next(self.minutes)
+        body = {
+            "message_id": f"matrix-{n}",
+            "system_id": "matrix-registry",
+            "sender": {"care_unit_hsa_id": "SE2321000016-R001", "care_unit_name": "Demoregistret"},
+            "recipient": self.child.personnummer,
+            "category": "information",
+            "subject": "Information",
+            "body": "Demo",
+            "replyable": False,
+            "sent_at": "2026-11-25T09:00:00Z",
+        }
+        stack = self.world.stack
+        result = stack.invoke("InboxDeliveryFunction", sqs_event([body], stack.arn("InboxDeliveryQueue")))
+        assert result == {"batchItemFailures": []}
+        newest = self._inbox.page(self.ids["child"], unread_first=False, where=(), limit=1, start=None)
+        return str(newest.items[0]["message_id"])
+
+    def code_sent(self) -> dict[str, str]:
+        """The child saves a mobile number; the code sent to it (as moto captured the SMS)."""
+        status, _ = self.world.stack.call(
+            "PUT",
+            f"/v1/patients/{self.ids['child']}/notification-settings",
+            token=self.tokens["the patient"],
+            body={"mobile": "070-765 43 21"},
+        )
+        assert status == 200
+        self.world.stack.event_source("NotificationSenderFunction").drain()
+        self.ids["code"] = re.findall(r"\d{6}", [m for m in captured.sent() if m.channel == "sms"][-1].text)[
+            0
+        ]
+        return {}
+
+    @property
+    def _inbox(self) -> InboxStore:
+        return InboxStore(
+            Table(self.world.stack.session.client("dynamodb"), self.world.stack.ref("InboxTable"))
+        )
+
     def new_appointment(self) -> str:
         """An active appointment of the child at UNIT, booked by a guardian."""
         return str(self.world.book(self.guardian, self.child, self.fresh_time())["appointment_id"])
@@ -254,6 +310,8 @@ def people(module_stack) -> Population:
     p.ids["case"] = p.new_case()
     p.ids["attachment"] = _attached(p)
     p.booker = world.bookable(BOOKING_TYPE, max_active=10)
+    p._inbox.register_system("matrix-registry", "Matrisregistret")
+    p.ids["message"] = p.new_message()
     p.ids["appointment"] = p.new_appointment()
     p.ids["blocked"] = world.patient_id(blocked)
     p.block("blocked")
@@ -349,6 +407,7 @@ def refused_params(people: Population) -> dict[str, str]:
         "attachmentId": people.ids["attachment"],
         "guardianPatientId": people.ids["spare_guardian"],
         "appointmentId": people.ids["appointment"],
+        "messageId": people.ids["message"],
     }
 
 

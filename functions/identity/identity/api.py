@@ -3,6 +3,7 @@ and the resident's access log. Patient-scoped routes are gated by the access pol
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -12,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from eservices_core import aws
 from eservices_core.access import AccessGrant, Action, authorize
 from eservices_core.audit import Verb
+from eservices_core.clock import today_stockholm
 from eservices_core.requests import json_object, limit_param, string_field
 from eservices_core.routing import RESIDENT, STAFF, EServiceResolver, access_services
 from eservices_core.table import Table
@@ -43,7 +45,21 @@ def me() -> dict[str, Any]:
     resident = app.resident()
     registry = access_services().registry
     patient_id = registry.patient_id_of(resident.identity) or _store().ensure_patient(resident.identity)
+    _seen(patient_id)
     return views.me(registry, resident, patient_id)
+
+
+_seen_today: set[tuple[str, date]] = set()
+
+
+def _seen(patient_id: str) -> None:
+    """A login counts once a day (active users, rule 26); a warm container remembers whom it recorded."""
+    key = (patient_id, today_stockholm())
+    if key not in _seen_today:
+        if len(_seen_today) > 100_000:
+            _seen_today.clear()
+        _store().record_seen(*key)
+        _seen_today.add(key)
 
 
 @app.patient_route("GET", "/v1/patients/<patientId>", action=READ_PATIENT, audience=RESIDENT)

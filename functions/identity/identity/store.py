@@ -7,8 +7,9 @@ change that touches two items (a guardianship seen from both sides) is one trans
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from eservices_core.clock import now_utc
@@ -21,6 +22,7 @@ from eservices_core.registry import (
     guardian_key,
     identity_key,
     profile_key,
+    seen_key,
     staff_key,
 )
 from eservices_core.table import ConditionFailed, Table
@@ -71,6 +73,16 @@ class IdentityStore:
             assert winner is not None
             return str(winner["patient_id"])
         return patient_id
+
+    def record_seen(self, patient_id: str, day: date) -> None:
+        """That the person logged in on `day` (at most one write a day counts; an older day never wins)."""
+        pk, sk = seen_key(patient_id)
+        with contextlib.suppress(ConditionFailed):
+            self.table.put_item(
+                {"pk": pk, "sk": sk, "seen_on": day.isoformat()},
+                "attribute_not_exists(pk) OR seen_on < :day",
+                day=day.isoformat(),
+            )
 
     def apply_person(self, identity: PersonalIdentity, person: dict[str, Any], version: int) -> bool:
         """Store the register's view of a person; False when a newer change is already stored."""

@@ -60,6 +60,14 @@ def s3() -> Any:
     return _client("s3")
 
 
+def sns() -> Any:
+    return _client("sns")
+
+
+def ses() -> Any:
+    return _client("ses")
+
+
 def current_clients() -> list[Any]:
     with _lock:
         return list(_clients.values())

@@ -38,6 +38,10 @@ def profile_key(patient_id: str) -> Key:
     return f"PATIENT#{patient_id}", "PROFILE"
 
 
+def seen_key(patient_id: str) -> Key:
+    return f"PATIENT#{patient_id}", "SEEN"
+
+
 def guardian_key(child_id: str, guardian_id: str) -> Key:
     return f"PATIENT#{child_id}", f"GUARDIAN#{guardian_id}"
 
@@ -227,6 +231,18 @@ class Registry:
             elif item["sk"].startswith("CHILD#") and item.get("active"):
                 children.append(item["sk"].removeprefix("CHILD#"))
         return profile, children
+
+    def last_seen(self, patient_id: str) -> date | None:
+        """The last day (Stockholm) the person logged in to the e-services, if ever."""
+        item = self.table.get(seen_key(patient_id), consistent=False)
+        return date.fromisoformat(item["seen_on"]) if item else None
+
+    def guardians(self, child_id: str) -> list[str]:
+        """One Query: the patient ids the register names guardians of the child (links still active); whether
+        each may act now is `guardianship.guardian_access`'s decision."""
+        partition, _ = profile_key(child_id)
+        items = self.table.query_all(partition, prefix="GUARDIAN#")
+        return [i["sk"].removeprefix("GUARDIAN#") for i in items if i.get("active")]
 
     def guardian_views(self, guardian_id: str, child_ids: list[str]) -> dict[str, GuardianView]:
         """One BatchGetItem for all of a guardian's children (at most 33 children per call)."""

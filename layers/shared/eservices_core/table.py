@@ -192,10 +192,12 @@ class Table:
                 put["ExpressionAttributeValues"] = {f":{k}": to_attr(v) for k, v in values.items()}
         return {"Put": put}
 
-    def delete(self, key: Key, condition: str | None = None) -> dict[str, Any]:
+    def delete(self, key: Key, condition: str | None = None, **values: Any) -> dict[str, Any]:
         delete: dict[str, Any] = {"TableName": self.name, "Key": key_item(key)}
         if condition:
             delete["ConditionExpression"] = condition
+            if values:
+                delete["ExpressionAttributeValues"] = {f":{k}": to_attr(v) for k, v in values.items()}
         return {"Delete": delete}
 
     def update(
@@ -219,8 +221,17 @@ class Table:
         """One conditional PutItem (half the write units of a one-item transaction)."""
         self._write(self.client.put_item, self.put(item, condition, **values)["Put"])
 
-    def delete_item(self, key: Key, condition: str | None = None) -> None:
-        self._write(self.client.delete_item, self.delete(key, condition)["Delete"])
+    def delete_item(self, key: Key, condition: str | None = None, **values: Any) -> None:
+        self._write(self.client.delete_item, self.delete(key, condition, **values)["Delete"])
+
+    def update_item(
+        self, key: Key, expression: str, condition: str | None = None, *, names: dict[str, str], **values: Any
+    ) -> None:
+        """One UpdateItem (see `update`), outside a transaction."""
+        update = self.update(key, expression, condition, names=names, **values)["Update"]
+        if not update["ExpressionAttributeNames"]:
+            del update["ExpressionAttributeNames"]
+        self._write(self.client.update_item, update)
 
     def increment(self, key: Key, counts: dict[str, int]) -> None:
         """One UpdateItem adding to numeric attributes (created at 0 when absent): counters, histograms."""

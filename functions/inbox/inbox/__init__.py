@@ -1,0 +1,1 @@
+"""The inbox e-service: messages from external systems to residents."""
