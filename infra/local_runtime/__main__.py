@@ -25,6 +25,7 @@ Open e-services, local runtime (started in {seconds:.1f} s)
   Resident IdP       {base}/dev/idp/resident/.well-known/openid-configuration
   Staff IdP          {base}/dev/idp/staff/.well-known/openid-configuration
   AWS endpoint       {runtime.aws_url}      (moto; AWS_ENDPOINT_URL={runtime.aws_url} with any credentials)
+  Booking systems    {runtime.scheduling_url}   (a simulated clinic booking system, crm:scheduling)
 
   Resident token:    curl -s -X POST {base}/dev/idp/resident/token -d '{{"personnummer": "<from /dev/identities>"}}'
   Demo clinics are arriving through the HSA feed queue; Ctrl-C stops everything.

@@ -14,14 +14,20 @@ Who shows which rule (see the README's curl examples):
   contact me, advice, journal copy, book and cancel a time, feedback); Sjuksköterska Demo Vårdare works its
   case queue (and a private clinic's); Kvalitet Demo Granskare has only an administration commission
   (no access to patient data, rule 14); Admin Demo Utan Uppdrag has no commission at all.
+- Web booking: the demo clinic's administrator sets up nurse visits, influenza vaccination (open to all)
+  and pneumococcal vaccination (65 and over, rule 22) and publishes weekday times for the next 14 days
+  through the API; a second clinic (Vårdadministratör Demo Tidbok is its local administrator) keeps its
+  doctor visits in its own booking system, the runtime's simulated one, seeded with times for those days.
+  Gustav Demogren (101) may book the pneumococcal vaccination; the others may not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from eservices_core.clock import STOCKHOLM
 from eservices_core.identifiers import luhn_check_digit
 from local_runtime import population
 from local_runtime.generate import catalogue, feed_message
@@ -114,6 +120,16 @@ DEMO_CLINIC = next(u for u in CATALOGUE.units if u["active"] and u["region_code"
 PRIVATE_CLINIC = next(
     u for u in CATALOGUE.units if u["active"] and u["care_provider_hsa_id"].startswith("SE5599")
 )
+# A public primary care clinic near the demo clinic whose doctor visits are in its own booking system.
+EXTERNAL_CLINIC = next(
+    u
+    for u in CATALOGUE.units
+    if u["active"]
+    and u["region_code"] == "01"
+    and u["kind"] == "primary_care"
+    and u["care_provider_hsa_id"] == DEMO_CLINIC["care_provider_hsa_id"]
+    and u is not DEMO_CLINIC
+)
 PUBLIC_PROVIDERS = {p["hsa_id"] for p in CATALOGUE.providers if p["organisation_number"].startswith("2")}
 CARE = "Vård och behandling"
 
@@ -159,6 +175,12 @@ def staff() -> list[dict[str, Any]]:
             "title": "Administratör",
             "commissions": [],
         },
+        {
+            "hsa_id": "SE2321000016-S0005",
+            "name": "Vårdadministratör Demo Tidbok",
+            "title": "Vårdadministratör",
+            "commissions": [_commission("C-S0005-1", EXTERNAL_CLINIC, roles=["local-administrator"])],
+        },
     ]
 
 
@@ -182,6 +204,60 @@ CASE_TYPES: dict[str, dict[str, Any]] = {
     },
     "feedback": {"terms": TERMS, "answer_days": 10},
 }
+
+
+@dataclass(frozen=True)
+class DemoBookingType:
+    """A booking type the demo clinic sets up (`settings` as in the API) and the weekday times it publishes
+    from `first_start` to `last_start` (Stockholm time, one time after the other) with `capacity` places."""
+
+    settings: dict[str, Any]
+    first_start: str
+    last_start: str
+    capacity: int
+
+    def times(self, today: date) -> dict[str, Any]:
+        """The body of `POST /v1/staff/booking-types/{type}/times`: one recurrence over the booking days."""
+        days = booking_days(today)
+        return {
+            "recurrence": {
+                "from": days[0].isoformat(),
+                "to": days[-1].isoformat(),
+                "weekdays": [1, 2, 3, 4, 5],
+                "first_start": self.first_start,
+                "last_start": self.last_start,
+            },
+            "capacity": self.capacity,
+        }
+
+
+BOOKING_DAYS = 14
+# The demo clinic's booking types, set up and published by its local administrator through the API.
+BOOKING_TYPES: dict[str, DemoBookingType] = {
+    "nurse-visit-15": DemoBookingType({}, "08:00", "09:45", 1),
+    "influenza-vaccination": DemoBookingType({}, "13:00", "13:25", 3),
+    "pneumococcal-vaccination": DemoBookingType({"eligibility": {"min_age": 65}}, "14:00", "14:25", 2),
+}
+# The external clinic's booking type, its times held by its own (simulated) booking system.
+EXTERNAL_BOOKING_TYPE = "doctor-visit-30"
+EXTERNAL_SETTINGS: dict[str, Any] = {"system": "external"}
+EXTERNAL_MINUTES = 30
+EXTERNAL_STARTS = ("09:00", "09:30", "10:00", "10:30", "14:00", "14:30")
+
+
+def booking_days(today: date) -> list[date]:
+    """The days demo times are offered: from tomorrow, for BOOKING_DAYS days (all of them in the future)."""
+    return [today + timedelta(days=n) for n in range(1, BOOKING_DAYS + 1)]
+
+
+def external_timeslots(today: date) -> list[datetime]:
+    """The starts of the external clinic's doctor visits: weekdays of the booking days, Stockholm time."""
+    return [
+        datetime.combine(day, time.fromisoformat(start), tzinfo=STOCKHOLM)
+        for day in booking_days(today)
+        if day.isoweekday() <= 5
+        for start in EXTERNAL_STARTS
+    ]
 
 
 def identities(today: date) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 One process: moto (DynamoDB, SQS, Step Functions, S3, KMS, EventBridge) on AWS_PORT; the HTTP gateway on
 PORT with the template's routes and JWT authorizers; one poller per SQS event source; development identity
-providers; the simulated HSA catalogue feeding demo clinics through its queue.
+providers; the simulated HSA catalogue feeding demo clinics through its queue; a simulated external booking
+system (crm:scheduling) on a free port, given to the template as `SchedulingPlatformUrl`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from local_runtime.pages import login_page
 from local_runtime.poller import SqsEventSource, event_sources, send_all
 from local_runtime.provision import Deployment, provision
 from local_runtime.schedules import Scheduler
+from local_runtime.scheduling_simulator import SchedulingSimulator
 from local_runtime.template import Template
 
 logger = logging.getLogger("local_runtime")
@@ -66,6 +68,7 @@ class LocalRuntime:
     idps: dict[str, DevIdentityProvider] = field(init=False)
     pollers: list[Poller] = field(default_factory=list, init=False)
     demo_state: str = field(default="off", init=False)
+    scheduling: SchedulingSimulator = field(init=False)  # clinics' own booking systems, simulated
 
     @property
     def base_url(self) -> str:
@@ -74,6 +77,12 @@ class LocalRuntime:
     @property
     def aws_url(self) -> str:
         return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def scheduling_url(self) -> str:
+        """The simulated service platform to clinics' own booking systems (the booking function's
+        SCHEDULING_PLATFORM_URL)."""
+        return self.scheduling.url
 
     # ---- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> LocalRuntime:
@@ -92,9 +101,14 @@ class LocalRuntime:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
         self._configure_moto()
+        self.scheduling = SchedulingSimulator(self.host).start()
 
         issuer = f"{self.base_url}/dev/idp"
-        local = {"ResidentIssuerUrl": f"{issuer}/resident", "StaffIssuerUrl": f"{issuer}/staff"}
+        local = {
+            "ResidentIssuerUrl": f"{issuer}/resident",
+            "StaffIssuerUrl": f"{issuer}/staff",
+            "SchedulingPlatformUrl": self.scheduling.url,
+        }
         template = Template(self.template.data if self.template else None, parameters=local)
         self.deployment = provision(template, boto3.session.Session())
         self.idps = {
@@ -134,6 +148,8 @@ class LocalRuntime:
         if hasattr(self, "_http"):
             self._http.shutdown()
             self._http.server_close()
+        if hasattr(self, "scheduling"):
+            self.scheduling.stop()
         if hasattr(self, "_moto"):
             self._moto.stop()
         for key, value in self._saved_env.items():
@@ -240,11 +256,13 @@ class LocalRuntime:
         pollers = {
             p.name: ("running" if p.thread and p.thread.is_alive() else "stopped") for p in self.pollers
         }
-        healthy = aws == "ok" and all(state == "running" for state in pollers.values())
+        scheduling = "ok" if self.scheduling.is_running else "stopped"
+        healthy = aws == "ok" and scheduling == "ok" and all(state == "running" for state in pollers.values())
         schedules = {t.name: t.next_run.isoformat() for t in self.scheduler.targets}
         parts = {
             "gateway": "ok",
             "aws": aws,
+            "scheduling_platform": scheduling,
             "pollers": pollers,
             "schedules": schedules,
             "demo_data": self.demo_state,
@@ -345,17 +363,27 @@ class LocalRuntime:
         threading.Thread(target=send_and_watch, name="demo-data", daemon=True).start()
 
     def _demo_through_the_api(self, today: date) -> None:
-        """What demo staff do as staff would: the clinic administrator offers the demo clinic's case types,
-        and guardian blocks are placed after looking the people up."""
-        blocker = next(s for s in demo.staff() if "block-guardians" in s["commissions"][0]["roles"])
-        token = self.idps["staff"].issue(staff_claims(blocker["hsa_id"], blocker["name"]))
-        headers = {
-            "authorization": f"Bearer {token}",
-            "x-commission-id": blocker["commissions"][0]["id"],
-            "content-type": "application/json",
-        }
+        """What demo staff do as staff would: the clinic administrator offers the demo clinic's case types and
+        booking types and publishes its times, guardian blocks are placed after looking the people up, and the
+        second clinic's administrator sets up doctor visits held in its own (simulated) booking system."""
+        Caller = tuple[dict[str, Any], str]  # a demo staff member and the commission they act under
 
-        def call(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        def with_role(role: str, unit: dict[str, Any] | None = None) -> Caller:
+            return next(
+                (member, c["id"])
+                for member in demo.staff()
+                for c in member["commissions"]
+                if role in c["roles"] and (unit is None or c["care_unit_hsa_id"] == unit["hsa_id"])
+            )
+
+        def call(caller: Caller, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            member, commission_id = caller
+            token = self.idps["staff"].issue(staff_claims(member["hsa_id"], member["name"]))
+            headers = {
+                "authorization": f"Bearer {token}",
+                "x-commission-id": commission_id,
+                "content-type": "application/json",
+            }
             response = self.gateway.handle(method, path, "", headers, json.dumps(body).encode())
             if response.status not in (200, 201):
                 raise RuntimeError(
@@ -365,18 +393,39 @@ class LocalRuntime:
             return result
 
         def patient_id(personnummer: str) -> str:
-            found = call("POST", "/v1/staff/patient-lookups", {"personal_identity_number": personnummer})
+            found = call(
+                blocker, "POST", "/v1/staff/patient-lookups", {"personal_identity_number": personnummer}
+            )
             return str(found["patient_id"])
 
+        blocker = with_role("block-guardians")
+        admin = with_role("local-administrator", demo.DEMO_CLINIC)
         for type_id, settings in demo.CASE_TYPES.items():
-            call("PUT", f"/v1/staff/case-types/{type_id}", settings)
+            call(admin, "PUT", f"/v1/staff/case-types/{type_id}", settings)
+        for type_id, booking in demo.BOOKING_TYPES.items():
+            call(admin, "PUT", f"/v1/staff/booking-types/{type_id}", booking.settings)
+            call(admin, "POST", f"/v1/staff/booking-types/{type_id}/times", booking.times(today))
         for guardian in demo.residents(today):
             for child in guardian.blocked_for:
                 call(
+                    blocker,
                     "POST",
                     f"/v1/staff/patients/{patient_id(child)}/guardian-blocks",
                     {"guardian_patient_id": patient_id(guardian.personnummer)},
                 )
+        external = demo.EXTERNAL_CLINIC
+        self.scheduling.add_timeslots(
+            external["hsa_id"],
+            demo.EXTERNAL_BOOKING_TYPE,
+            demo.external_timeslots(today),
+            demo.EXTERNAL_MINUTES,
+        )
+        call(
+            with_role("local-administrator", external),
+            "PUT",
+            f"/v1/staff/booking-types/{demo.EXTERNAL_BOOKING_TYPE}",
+            demo.EXTERNAL_SETTINGS,
+        )
 
     def wait_until_loaded(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout

@@ -100,7 +100,7 @@ class Booking:
             if first > last or (search.near and len(found) >= search.limit):
                 continue
             try:
-                slots = self._system(settings).free_slots(settings, first, last)
+                slots = self._system(settings.system).free_slots(settings, first, last)
             except ServiceUnavailable:
                 continue  # one clinic's system down does not hide the others' times
             found += [
@@ -137,7 +137,7 @@ class Booking:
             )
             used = (
                 None
-                if self._system(settings).holds_times_here
+                if self._system(settings.system).holds_times_here
                 else self.store.used_key(grant.patient_id, idempotency[0])
             )
             if used is not None:  # asked before calling a clinic's system twice
@@ -158,7 +158,7 @@ class Booking:
             "booked_by": _author(grant),
             **_time_fields(slot, appointment_id, now),
         }
-        system = self._system(settings)
+        system = self._system(settings.system)
         appointment |= system.make(appointment, slot, grant.patient.identity)
         events = [outbox_item(self._event("booking.booked", appointment))]
         try:
@@ -205,7 +205,11 @@ class Booking:
         settings.check_bookable(grant.patient, parse_instant(slot.start), now, rebooking=True)
         if slot.free == 0:
             raise TimeUnavailable("The new time is fully booked or not open for booking")
-        system = self._system(settings)
+        if settings.system != appointment["system"]:
+            raise HeldElsewhere(
+                "The clinic has moved this type to another booking system: cancel and book again"
+            )
+        system = self._system(appointment["system"])
         system.move(appointment, slot)
         moved = {**appointment, **_time_fields(slot, appointment_id, now), "rebooked_at": iso(now)}
         events = [outbox_item(self._event("booking.rebooked", moved))]
@@ -219,7 +223,7 @@ class Booking:
         settings = self._settings(appointment["unit_hsa_id"], appointment["booking_type"])
         now = now_utc()
         settings.check_changeable(parse_instant(appointment["start"]), now, cancelling=True)
-        system = self._system(settings)
+        system = self._system(appointment["system"])  # where it was booked, whatever the type uses now
         system.cancel(appointment)
         cancelled = {**appointment, "status": "cancelled", "cancelled_at": iso(now)}
         events = [outbox_item(self._event("booking.cancelled", cancelled))]
@@ -313,8 +317,8 @@ class Booking:
         return [a for a in items if booking_type is None or a["booking_type"] == booking_type]
 
     # ---- shared ---------------------------------------------------------------------------------------------------
-    def _system(self, settings: Settings) -> SchedulingSystem:
-        system = self.systems.get(settings.system)
+    def _system(self, name: str) -> SchedulingSystem:
+        system = self.systems.get(name)
         if system is None:
             raise ServiceUnavailable(
                 "The clinic's booking system cannot be reached from here", retry_after=300
@@ -333,7 +337,7 @@ class Booking:
         if settings_item is None:
             raise NotFound("No such bookable time")
         settings = Settings.from_item(settings_item)
-        slot = self._system(settings).slot(ref, time_item)
+        slot = self._system(settings.system).slot(ref, time_item)
         if slot is None:
             raise NotFound("No such bookable time")
         return settings, slot
