@@ -114,7 +114,8 @@ SPECS: dict[str, RequestSpec] = {
         body=lambda _: {"mobile": "070-123 45 67"}
     ),
     "POST /v1/patients/{patientId}/notification-settings/verification": RequestSpec(
-        prepare=lambda p: p.code_sent(), body=lambda p: {"channel": "mobile", "code": p.ids.get("code", "000000")}
+        prepare=lambda p: p.code_sent(),
+        body=lambda p: {"channel": "mobile", "code": p.ids.get("code", "000000")},
     ),
     f"POST {APPOINTMENTS}": RequestSpec(success=(201,), body=lambda p: {"time_id": p.fresh_time()}),
     f"GET {APPOINTMENTS}/{{appointmentId}}": RequestSpec(

@@ -58,7 +58,7 @@ def message(recipient: str, n: int = 1, **changes: Any) -> dict[str, Any]:
 
 
 def deliver(world: World, *messages: Any) -> dict[str, Any]:
-    bodies = [m if isinstance(m, str) else json.dumps(m) for m in messages]
+    bodies: list[str | dict[str, Any]] = [m if isinstance(m, str) else json.dumps(m) for m in messages]
     return world.stack.invoke(
         "InboxDeliveryFunction", sqs_event(bodies, world.stack.arn("InboxDeliveryQueue"))
     )
