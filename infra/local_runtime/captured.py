@@ -24,7 +24,9 @@ def sent(account: str = ACCOUNT, region: str = REGION) -> list[Sent]:
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
 
-    sms = [Sent("sms", phone, "", text) for phone, text in sns_backends[account][region].sms_messages.values()]
+    sms = [
+        Sent("sms", phone, "", text) for phone, text in sns_backends[account][region].sms_messages.values()
+    ]
     mail = [
         Sent("email", ", ".join(m.destinations.get("ToAddresses", [])), m.subject, m.body)
         for m in ses_backends[account][region].sent_messages

@@ -235,9 +235,10 @@ def test_a_failing_sms_service_is_retried_and_ends_in_the_dlq(world, clock):
 # ---- active users (rule 26) -------------------------------------------------------------------------------------------
 def test_the_active_user_answer_says_nothing_else(world):
     anna, never = world.resident("Anna Notisson"), world.resident("Aldrig Inloggad")
-    ask = lambda person: world.stack.invoke(
-        "ActiveUserFunction", {"personal_identity_number": person.personnummer}
-    )  # noqa: E731
+
+    def ask(person: Resident) -> dict:
+        return world.stack.invoke("ActiveUserFunction", {"personal_identity_number": person.personnummer})
+
     assert ask(anna) == {"active_user": False, "channels": []}
     assert world.stack.call("GET", "/v1/me", token=world.token(anna))[0] == 200
     verified(world, anna, mobile="0701234567")
