@@ -367,3 +367,27 @@ def test_the_readme_care_case_walkthrough_renews_a_prescription(runtime):
     lines = result.stdout.splitlines()
     assert any("renew-prescription" in line for line in lines[-6:]), lines[-6:]
     assert lines[-1].startswith("('closed', {") and "'sent'" in lines[-1], lines[-6:]
+
+
+def test_the_readme_booking_walkthrough_books_moves_and_cancels(runtime):
+    """The README's booking block, after its identity block, run by bash."""
+    import re
+    import subprocess
+
+    from local_runtime.template import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [identity] = re.findall(r"<!-- readme-identity-example -->\n```sh\n(.*?)```", readme, flags=re.S)
+    [booking] = re.findall(r"<!-- readme-booking-example -->\n```sh\n(.*?)```", readme, flags=re.S)
+    script = (identity + booking).replace("API=http://127.0.0.1:3000", f"API={runtime.base_url}")
+
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()[-6:]
+    assert lines[1] == "(409, 'time-unavailable')", lines
+    assert lines[2].startswith("('active', '"), lines
+    assert lines[4] == "cancelled", lines
+    assert lines[5] == "(403, 'not-eligible')", lines
