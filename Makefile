@@ -44,11 +44,12 @@ lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
 	$(BIN)/mypy layers/shared functions infra tests benchmarks
 	$(BIN)/cfn-lint template.yaml
 
-bench: $(VENV)/.synced ## cold import, warm handler, access-policy and runtime benchmarks (figures under benchmarks/)
+bench: $(VENV)/.synced ## cold import, warm handler, access-policy, runtime and booking benchmarks (figures under benchmarks/)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.run
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.access
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.cases
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.runtime
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.booking
 
 # SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.
 $(SAM_VENV)/.synced: infra/sam-requirements.txt

@@ -27,7 +27,7 @@ logger = Logger(child=True)
 class SchedulingSystem(Protocol):
     holds_times_here: bool  # whether the store's transaction takes and gives back the time itself
 
-    def free_slots(self, settings: Settings, first: datetime, last: datetime) -> list[Slot]: ...
+    def free_slots(self, settings: Settings, first: datetime, last: datetime, limit: int) -> list[Slot]: ...
 
     def slot(self, ref: TimeRef, stored: dict[str, Any] | None) -> Slot | None: ...
 
@@ -46,13 +46,14 @@ class BuiltInScheduling:
     def __init__(self, store: BookingStore) -> None:
         self.store = store
 
-    def free_slots(self, settings: Settings, first: datetime, last: datetime) -> list[Slot]:
+    def free_slots(self, settings: Settings, first: datetime, last: datetime, limit: int) -> list[Slot]:
         items = self.store.times(
             settings.unit_hsa_id,
             settings.booking_type,
             new_time_id(first, "0"),
             new_time_id(last, "~"),
             free_only=True,
+            limit=limit,
         )
         return [Slot.from_item(i) for i in items]
 
@@ -83,7 +84,7 @@ class ExternalScheduling:
         self.url = platform_url.rstrip("/")
         self.timeout = timeout_seconds
 
-    def free_slots(self, settings: Settings, first: datetime, last: datetime) -> list[Slot]:
+    def free_slots(self, settings: Settings, first: datetime, last: datetime, limit: int) -> list[Slot]:
         answer = self._call(
             "GetAvailableTimeslots",
             settings.unit_hsa_id,
@@ -97,7 +98,7 @@ class ExternalScheduling:
             slot = _slot(settings.unit_hsa_id, settings.booking_type, timeslot)
             if slot is not None and first <= parse_instant(slot.start) <= last and slot.free > 0:
                 slots.append(slot)
-        return slots
+        return sorted(slots, key=lambda s: s.start)[:limit]
 
     def slot(self, ref: TimeRef, stored: dict[str, Any] | None) -> Slot | None:
         """The time as the clinic's system reports it now (its day asked for, the id matched)."""

@@ -100,7 +100,7 @@ class Booking:
             if first > last or (search.near and len(found) >= search.limit):
                 continue
             try:
-                slots = self._system(settings.system).free_slots(settings, first, last)
+                slots = self._system(settings.system).free_slots(settings, first, last, search.limit)
             except ServiceUnavailable:
                 continue  # one clinic's system down does not hide the others' times
             found += [

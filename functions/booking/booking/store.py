@@ -137,7 +137,14 @@ class BookingStore:
         return self.table.get(settings_key(unit_hsa_id, booking_type))
 
     def times(
-        self, unit_hsa_id: str, booking_type: str, first: str, last: str, *, free_only: bool = False
+        self,
+        unit_hsa_id: str,
+        booking_type: str,
+        first: str,
+        last: str,
+        *,
+        free_only: bool = False,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """The unit's times of a type with ids between `first` and `last` (time ids sort by start); one Query
         a page. `free_only`: open with a place left (read eventually consistent, checked again on booking)."""
@@ -153,8 +160,8 @@ class BookingStore:
                 consistent=not free_only,
             )
             items += page.items
-            if not page.last_key:
-                return items
+            if not page.last_key or (limit is not None and len(items) >= limit):
+                return items[:limit]
             start = page.last_key
 
     def set_open(self, time: TimeRef, *, is_open: bool) -> None:
