@@ -359,15 +359,19 @@ class Booking:
             system.cancel(appointment)
 
     def _event(self, detail_type: str, appointment: dict[str, Any]) -> dict[str, Any]:
-        detail = {
-            "appointment_id": appointment["appointment_id"],
-            "patient_id": appointment["patient_id"],
-            "care_unit_hsa_id": appointment["unit_hsa_id"],
-            "booking_type": appointment["booking_type"],
-            "start": appointment["start"],
-            "status": appointment["status"],
-        }
-        return event_entry(EVENT_SOURCE, detail_type, detail, self.event_bus_name)
+        return event_entry(EVENT_SOURCE, detail_type, event_detail(appointment), self.event_bus_name)
+
+
+def event_detail(appointment: dict[str, Any]) -> dict[str, Any]:
+    """What a booking event says: ids, the clinic, the type, the start and the status; never a name."""
+    return {
+        "appointment_id": appointment["appointment_id"],
+        "patient_id": appointment["patient_id"],
+        "care_unit_hsa_id": appointment["unit_hsa_id"],
+        "booking_type": appointment["booking_type"],
+        "start": appointment["start"],
+        "status": appointment["status"],
+    }
 
 
 def _time_fields(slot: Slot, appointment_id: str, now: datetime) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from booking.config import SweeperConfig
 from booking.model import iso
-from booking.service import EVENT_SOURCE
+from booking.service import EVENT_SOURCE, event_detail
 from booking.store import BookingStore
 from eservices_core import aws
 from eservices_core.clock import now_utc
@@ -43,14 +43,7 @@ class Sweeper:
             for appointment in self.store.due_reminders(now - timedelta(hours=hours_ago), now):
                 if appointment["start"] <= iso(now):
                     continue  # the visit has begun; a reminder now would only confuse
-                detail = {
-                    "appointment_id": appointment["appointment_id"],
-                    "patient_id": appointment["patient_id"],
-                    "care_unit_hsa_id": appointment["unit_hsa_id"],
-                    "booking_type": appointment["booking_type"],
-                    "start": appointment["start"],
-                    "status": appointment["status"],
-                }
+                detail = event_detail(appointment)
                 events = [
                     outbox_item(event_entry(EVENT_SOURCE, "booking.reminder", detail, self.event_bus_name))
                 ]
