@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eservices_core.config import function_environment
+from local_runtime import powertools_patches
 from local_runtime.provision import Deployment
 
 
@@ -25,11 +26,18 @@ class LambdaContext:
         return 30_000
 
 
+# How many invocations run at once in the process (a Lambda concurrency limit): a burst of requests waits
+# for a slot before its handler starts, not inside an AWS call that times out behind the emulator's lock.
+CONCURRENCY = 16
+
+
 class FunctionRunner:
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Deployment, concurrency: int = CONCURRENCY) -> None:
+        powertools_patches.install()
         self.deployment = deployment
         self.invocations: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(concurrency)
         self._handlers: dict[str, Any] = {}
         for fn in deployment.template.functions.values():
             if str(fn.code_uri) not in sys.path:
@@ -49,5 +57,5 @@ class FunctionRunner:
         context = LambdaContext(
             function_name=logical_id, invoked_function_arn=self.deployment.lookup(logical_id, "Arn")
         )
-        with function_environment(self.deployment.function_environment(logical_id)):
+        with self._slots, function_environment(self.deployment.function_environment(logical_id)):
             return handler(event, context)

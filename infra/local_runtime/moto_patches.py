@@ -191,3 +191,10 @@ def dispatch_lambda(invoke: Any) -> None:
             return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True, ""
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+
+def serve_many_connections() -> None:
+    """werkzeug's listen backlog (128) refuses the emulator's clients when many handlers call at once."""
+    import werkzeug.serving
+
+    werkzeug.serving.BaseWSGIServer.request_queue_size = 1024

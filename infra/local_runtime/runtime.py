@@ -98,6 +98,7 @@ class LocalRuntime:
         moto_patches.install()
         moto_patches.serialise_dynamodb()
         wiring.reset()
+        moto_patches.serve_many_connections()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
         self._configure_moto()
@@ -302,7 +303,7 @@ class LocalRuntime:
             def log_message(self, format: str, *args: Any) -> None:
                 logger.debug(format, *args)
 
-        self._http = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._http = _GatewayServer((self.host, self.port), Handler)
         self._http.daemon_threads = True
         threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True).start()
 
@@ -433,6 +434,13 @@ class LocalRuntime:
             if time.monotonic() > deadline:
                 raise TimeoutError("demo data did not load")
             time.sleep(0.1)
+
+
+class _GatewayServer(ThreadingHTTPServer):
+    """socketserver's listen backlog of 5 refuses a burst of connections (seen: 500 residents booking at once
+    got connection resets); API Gateway takes them all."""
+
+    request_queue_size = 1024
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -130,5 +130,7 @@ def is_transient(error: BaseException) -> bool:
     code = error_code(error)
     return code in THROTTLING_CODES or error.__class__.__name__ in {
         "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ConnectionClosedError",
         "ReadTimeoutError",
     }
