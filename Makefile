@@ -8,6 +8,7 @@ TOOLS    := .tools
 UV       := $(TOOLS)/uv/bin/uv
 VENV     := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 BIN      := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
@@ -38,11 +39,17 @@ test: $(VENV)/.synced ## run every test (unit, integration, e2e)
 test-fast: $(VENV)/.synced ## the tests without the national-scale feed
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-lint: $(VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint
+lint: $(VENV)/.synced $(CHECKOV_VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/shared functions infra tests benchmarks
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml --skip-download
+
+$(CHECKOV_VENV)/.synced: infra/checkov-requirements.txt
+	"$(PY313)" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/checkov-requirements.txt
+	@touch $@
 
 bench: $(VENV)/.synced ## cold import, warm handler, access-policy, runtime and booking benchmarks (figures under benchmarks/)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.run
@@ -68,4 +75,4 @@ lock: $(UV)
 	  | grep -v '^-e' > layers/shared/requirements.txt
 
 clean: ## remove environments and build output
-	rm -rf $(VENV) $(SAM_VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

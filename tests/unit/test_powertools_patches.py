@@ -6,11 +6,15 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from local_runtime import powertools_patches
+from local_runtime.functions import LambdaContext
 from tests.support.events import http_event
+
+NO_CONTEXT: Any = LambdaContext("echo")
 
 
 def test_concurrent_invocations_each_see_their_own_event():
@@ -26,7 +30,7 @@ def test_concurrent_invocations_each_see_their_own_event():
         return {"n": n, "path": app.current_event.path, "context": app.context["n"]}
 
     def call(n: int) -> dict[str, str]:
-        result = app.resolve(http_event("GET", f"/v1/echo/{n}", route_key="GET /v1/echo/{n}"), {})
+        result = app.resolve(http_event("GET", f"/v1/echo/{n}", route_key="GET /v1/echo/{n}"), NO_CONTEXT)
         return json.loads(result["body"])
 
     with ThreadPoolExecutor(8) as pool:
