@@ -223,6 +223,8 @@ def test_rebooking_moves_the_appointment_and_releases_the_old_time(world, times,
     )
     assert status == 200, moved
     assert moved["time_id"] == times[2].split("~")[2] and moved["start"] == "2026-12-07T08:00:00Z"
+    _, listed = world.stack.call("GET", appointments_path(world, anna), token=world.token(anna))
+    assert [a["start"] for a in listed["items"]] == ["2026-12-07T08:00:00Z"]
     store = stored(world)
     free = {t["time_id"]: t["booked"] for t in store.times(UNIT["hsa_id"], TYPE, "0", "~")}
     assert list(free.values()) == [0, 0, 1]
@@ -254,6 +256,8 @@ def test_cancelling_gives_the_time_back_and_cancelling_again_is_409(world, times
         "GET", appointments_path(world, anna), token=world.token(anna), query="status=all"
     )
     assert [a["status"] for a in listed["items"]] == ["cancelled"]
+    _, active = world.stack.call("GET", appointments_path(world, anna), token=world.token(anna))
+    assert active["items"] == [], "the default list holds the active appointments only"
 
 
 def test_changes_later_than_the_deadline_are_refused(world, anna, clock):

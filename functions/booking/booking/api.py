@@ -36,7 +36,17 @@ MANAGE_TIMES = Action(Verb.WRITE, "bookable-times")
 READ_TIMES = Action(Verb.READ, "bookable-times")
 ADMINISTER = Action(Verb.WRITE, "booking-types", staff_role="local-administrator")
 APPOINTMENTS = "/v1/patients/<patientId>/appointments"
-HIDDEN = {"pk", "sk", "unit_pk", "unit_sk", "remind_pk", "remind_sk", "external_booking_id", "patient_name"}
+HIDDEN = {
+    "pk",
+    "sk",
+    "unit_pk",
+    "unit_sk",
+    "active_sk",
+    "remind_pk",
+    "remind_sk",
+    "external_booking_id",
+    "patient_name",
+}
 
 
 @composition_root

@@ -181,8 +181,8 @@ class Booking:
     def appointments(self, grant: AccessGrant, status: str | None) -> list[dict[str, Any]]:
         if status not in (None, "active", "cancelled", "all"):
             raise InvalidInput.for_param("status", "must be active, cancelled or all")
-        items = self.store.appointments_of(grant.patient_id)
         wanted = status or "active"
+        items = self.store.appointments_of(grant.patient_id, active_only=wanted == "active")
         return [a for a in items if wanted == "all" or a["status"] == wanted]
 
     def appointment(self, grant: AccessGrant, appointment_id: str) -> dict[str, Any]:
@@ -380,6 +380,7 @@ def _time_fields(slot: Slot, appointment_id: str, now: datetime) -> dict[str, An
         "start": slot.start,
         "end": slot.end,
         "unit_sk": f"{slot.start}#{appointment_id}",
+        "active_sk": f"{slot.start}#{appointment_id}",
         "unit_pk": f"UNIT#{slot.ref.unit_hsa_id}",
         **reminder_fields(slot.start, appointment_id, now),
     }

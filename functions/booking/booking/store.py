@@ -10,6 +10,8 @@ Keys (one table, `BookingTable`):
     PATIENT#<id>               ACTIVE#<booking type>   how many active bookings of that type
     PATIENT#<id>               IDEM#<key>              an Idempotency-Key already used to book (24 h)
     OUTBOX#<shard>             <at>#<event id>         events not yet delivered (`eservices_core.outbox`)
+Local index `ActiveAppointments` (pk, active_sk = <start>#<appointment id>): sparse, a patient's active
+appointments in start order.
 Index `UnitAppointments` (unit_pk = UNIT#<unit>, unit_sk = <start>#<appointment id>): who booked what.
 Index `Reminders` (remind_pk = REMIND#<yyyy-mm-ddThh>, remind_sk = <remind at>#<appointment id>): sparse,
 only active appointments whose reminder is not yet sent.
@@ -35,6 +37,7 @@ ACTIVE = "active"
 CANCELLED = "cancelled"
 UNIT_INDEX = "UnitAppointments"
 REMINDER_INDEX = "Reminders"
+ACTIVE_INDEX = "ActiveAppointments"
 IDEMPOTENCY_HOURS = 24
 CONFLICT_ATTEMPTS = 4
 
@@ -174,10 +177,22 @@ class BookingStore:
     def appointment(self, patient_id: str, appointment_id: str) -> dict[str, Any] | None:
         return self.table.get(appointment_key(patient_id, appointment_id))
 
-    def appointments_of(self, patient_id: str) -> list[dict[str, Any]]:
-        """Every appointment of the patient at every clinic (rule 23), in start order."""
-        items = self.table.query_all(f"PATIENT#{patient_id}", prefix="APPT#")
-        return sorted(items, key=lambda a: (a["start"], a["appointment_id"]))
+    def appointments_of(self, patient_id: str, *, active_only: bool = False) -> list[dict[str, Any]]:
+        """The patient's appointments at every clinic (rule 23), in start order. The active ones come from
+        the sparse local index, so years of cancelled and past appointments are not read to show them."""
+        if not active_only:
+            items = self.table.query_all(f"PATIENT#{patient_id}", prefix="APPT#")
+            return sorted(items, key=lambda a: (a["start"], a["appointment_id"]))
+        active: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self.table.query(
+                f"PATIENT#{patient_id}", index=ACTIVE_INDEX, sort_key="active_sk", start=start
+            )
+            active += page.items
+            if not page.last_key:
+                return active
+            start = page.last_key
 
     def unit_appointments(self, unit_hsa_id: str, first: str, last: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -258,7 +273,7 @@ class BookingStore:
         actions = [
             self.table.update(
                 appointment_key(patient_id, appointment["appointment_id"]),
-                "SET #status = :cancelled, cancelled_at = :at REMOVE remind_pk, remind_sk",
+                "SET #status = :cancelled, cancelled_at = :at REMOVE remind_pk, remind_sk, active_sk",
                 "#status = :active",
                 names={"#status": "status"},
                 cancelled=CANCELLED,
