@@ -22,6 +22,7 @@ Open e-services, local runtime (started in {seconds:.1f} s)
   Health             {base}/health
   Login page         {base}/dev/login       pick a demo identity, get a token
   Demo identities    {base}/dev/identities
+  Sent SMS, e-mail   {base}/dev/notifications   (captured: nothing leaves the machine)
   Resident IdP       {base}/dev/idp/resident/.well-known/openid-configuration
   Staff IdP          {base}/dev/idp/staff/.well-known/openid-configuration
   AWS endpoint       {runtime.aws_url}      (moto; AWS_ENDPOINT_URL={runtime.aws_url} with any credentials)

@@ -19,12 +19,15 @@ Who shows which rule (see the README's curl examples):
   through the API; a second clinic (Vårdadministratör Demo Tidbok is its local administrator) keeps its
   doctor visits in its own booking system, the runtime's simulated one, seeded with times for those days.
   Gustav Demogren (101) may book the pneumococcal vaccination; the others may not.
+- Inbox: three sending systems are registered at start (through the operator command ops.sending_systems)
+  and deliver a few messages through InboxDeliveryQueue, as a registered system would: Anna has a call-up
+  and a test result, Liv (12, so Anna and Erik see it too) a vaccination call-up, Gustav a questionnaire.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from eservices_core.clock import STOCKHOLM
@@ -297,3 +300,75 @@ def hsa_staff_feed() -> list[dict[str, Any]]:
                 )
             )
     return messages
+
+
+# Systems that may deliver to residents' inboxes (rule 24), registered at start as an operator would.
+SENDING_SYSTEMS = {
+    "demo-quality-registry": "Nationellt kvalitetsregister (demo)",
+    "demo-ehr": "Journalsystem (demo)",
+    "demo-screening": "Screeningprogrammet (demo)",
+}
+SCREENING_UNIT = {"care_unit_hsa_id": "SE2321000016-SCR1", "care_unit_name": "Screeningenheten Demo"}
+REGISTRY_UNIT = {"care_unit_hsa_id": "SE2321000016-KVR1", "care_unit_name": "Kvalitetsregistret Demo"}
+
+
+def inbox_messages(today: date) -> list[dict[str, Any]]:
+    """What the demo sending systems deliver at start (contract inbox-message.v1), sent yesterday morning."""
+    people = {p.name: p.personnummer for p in residents(today)}
+    clinic = {"care_unit_hsa_id": EXTERNAL_CLINIC["hsa_id"], "care_unit_name": EXTERNAL_CLINIC["name"]}
+    morning = datetime.combine(today - timedelta(days=1), time(8, 0), tzinfo=STOCKHOLM)
+    in_a_month = datetime.combine(today + timedelta(days=30), time(23, 59), tzinfo=STOCKHOLM)
+
+    def message(n: int, system: str, sender: dict[str, str], to: str, **content: Any) -> dict[str, Any]:
+        sent = (morning + timedelta(minutes=10 * n)).astimezone(UTC)
+        return {
+            "message_id": f"demo-{n}",
+            "system_id": system,
+            "sender": sender,
+            "recipient": people[to],
+            "replyable": False,
+            "sent_at": sent.isoformat().replace("+00:00", "Z"),
+        } | content
+
+    return [
+        message(
+            1,
+            "demo-screening",
+            SCREENING_UNIT,
+            "Anna Demosson",
+            category="call-up",
+            subject="Kallelse till mammografi",
+            body="Hej!\n\nDu kallas till **mammografi**. Tiden står i kallelsen i brevlådan.\n\n"
+            "- Ta med legitimation\n- Använd inte hudkräm samma dag\n\n"
+            "[Om screeningprogrammet](https://www.1177.se/)",
+            expires_at=in_a_month.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        ),
+        message(
+            2,
+            "demo-ehr",
+            clinic,
+            "Anna Demosson",
+            category="result",
+            subject="Provsvar",
+            body="Hej!\n\nDitt provsvar är klart och visar **normala värden**. Du behöver inte göra något.",
+            replyable=True,
+        ),
+        message(
+            3,
+            "demo-ehr",
+            clinic,
+            "Liv Demosson",
+            category="vaccination",
+            subject="Dags för vaccination",
+            body="Hej!\n\nLiv erbjuds vaccination enligt det nationella vaccinationsprogrammet.",
+        ),
+        message(
+            4,
+            "demo-quality-registry",
+            REGISTRY_UNIT,
+            "Gustav Demogren",
+            category="questionnaire",
+            subject="Enkät om din behandling",
+            body="Hej!\n\nVi vill gärna veta hur du mår efter din behandling. Enkäten tar fem minuter.",
+        ),
+    ]

@@ -1,4 +1,5 @@
-"""The login page of the development identity providers: pick a demo identity, get a token, call the API."""
+"""The local runtime's development pages: the login page of the development identity providers (pick a demo
+identity, get a token, call the API) and what the platform sent as SMS and e-mail."""
 
 from __future__ import annotations
 
@@ -51,3 +52,31 @@ def login_page(identities: dict[str, Any]) -> str:
         for s in identities["staff"]
     )
     return PAGE.format(residents=residents, staff=staff)
+
+
+NOTIFICATIONS_PAGE = """<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><title>Sent SMS and e-mail - open e-services (local)</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}}
+h1{{font-size:1.5rem}} table{{border-collapse:collapse;width:100%}} td,th{{text-align:left;vertical-align:top;padding:.4rem;border-bottom:1px solid #ddd}}
+td.text{{white-space:pre-wrap}} .note{{color:#555}}
+</style></head><body>
+<h1>Sent SMS and e-mail (local runtime only)</h1>
+<p class="note">What the platform sent through SNS (SMS) and SES (e-mail), as the local AWS emulation captured
+it: nothing leaves this machine. Newest first; {count} in all. <a href="/dev/notifications">Refresh</a>,
+or read <a href="/dev/notifications.json">/dev/notifications.json</a> from a script.</p>
+<table><tr><th>Noticed (UTC)</th><th>Channel</th><th>To</th><th>Subject</th><th>Text</th></tr>{rows}</table>
+</body></html>"""
+
+
+def notifications_page(items: list[dict[str, Any]]) -> str:
+    """`items` as /dev/notifications.json has them (newest first)."""
+    rows = "".join(
+        f"<tr><td>{html.escape(m['noticed_at'][11:19])}</td><td>{'SMS' if m['channel'] == 'sms' else 'e-mail'}</td>"
+        f"<td>{html.escape(m['to'])}</td><td>{html.escape(m['subject'])}</td>"
+        f"<td class='text'>{html.escape(m['text'])}</td></tr>"
+        for m in items
+    )
+    empty = "<tr><td colspan='5' class='note'>Nothing sent yet.</td></tr>"
+    return NOTIFICATIONS_PAGE.format(count=len(items), rows=rows or empty)

@@ -3,7 +3,8 @@
 One process: moto (DynamoDB, SQS, Step Functions, S3, KMS, EventBridge) on AWS_PORT; the HTTP gateway on
 PORT with the template's routes and JWT authorizers; one poller per SQS event source; development identity
 providers; the simulated HSA catalogue feeding demo clinics through its queue; a simulated external booking
-system (crm:scheduling) on a free port, given to the template as `SchedulingPlatformUrl`.
+system (crm:scheduling) on a free port, given to the template as `SchedulingPlatformUrl`; the SMS and e-mail
+the platform sent, captured by moto, on a development page.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,16 +27,17 @@ import boto3
 
 from eservices_core import clock, identifiers, wiring
 from eservices_core.errors import InvalidInput
-from local_runtime import demo, moto_patches
+from local_runtime import captured, demo, moto_patches
 from local_runtime.functions import FunctionRunner
 from local_runtime.gateway import Gateway, Response, template_authorizers, template_routes
 from local_runtime.idp import TOKEN_LIFETIME_SECONDS, DevIdentityProvider, resident_claims, staff_claims
-from local_runtime.pages import login_page
+from local_runtime.pages import login_page, notifications_page
 from local_runtime.poller import SqsEventSource, event_sources, send_all
 from local_runtime.provision import Deployment, provision
 from local_runtime.schedules import Scheduler
 from local_runtime.scheduling_simulator import SchedulingSimulator
 from local_runtime.template import Template
+from ops import sending_systems
 
 logger = logging.getLogger("local_runtime")
 FAKE_CREDENTIALS = {
@@ -54,6 +56,42 @@ class Poller:
     errors: int = 0
 
 
+class SentLog:
+    """The SMS and e-mail moto captured, newest first. moto keeps the two apart and without a time, so the
+    runtime notes each when it first sees it: after every SQS-driven invocation (the sender's among them)
+    and on every read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen = {"sms": 0, "email": 0}
+        self._log: list[tuple[datetime, captured.Sent]] = []
+
+    def note(self) -> list[tuple[datetime, captured.Sent]]:
+        with self._lock:
+            for _ in range(10):
+                try:
+                    everything = captured.sent()
+                    break
+                except RuntimeError:  # moto stored one while it was read (dictionary changed size)
+                    continue
+            else:
+                return list(reversed(self._log))
+            now = clock.now_utc()
+            for channel, seen in self._seen.items():
+                mine = [m for m in everything if m.channel == channel]
+                self._log += [(now, m) for m in mine[seen:]]
+                self._seen[channel] = len(mine)
+            return list(reversed(self._log))
+
+    def as_json(self) -> dict[str, Any]:
+        items = [
+            {"noticed_at": at.isoformat(timespec="milliseconds"), "channel": m.channel, "to": m.to}
+            | {"subject": m.subject, "text": m.text}
+            for at, m in self.note()
+        ]
+        return {"items": items}
+
+
 @dataclass
 class LocalRuntime:
     port: int = 3000
@@ -69,6 +107,7 @@ class LocalRuntime:
     pollers: list[Poller] = field(default_factory=list, init=False)
     demo_state: str = field(default="off", init=False)
     scheduling: SchedulingSimulator = field(init=False)  # clinics' own booking systems, simulated
+    sent_log: SentLog = field(init=False)  # the SMS and e-mail sent, for /dev/notifications
 
     @property
     def base_url(self) -> str:
@@ -90,6 +129,7 @@ class LocalRuntime:
 
         self._stopping = threading.Event()
         self.demo_state = "off"
+        self.sent_log = SentLog()
         self._saved_env = {k: os.environ.get(k) for k in [*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL", "MOTO_PORT"]}
         for key, value in FAKE_CREDENTIALS.items():
             os.environ.setdefault(key, value)
@@ -185,6 +225,8 @@ class LocalRuntime:
             "GET", "/dev/identities", lambda **_: Response.json(200, demo.identities(clock.today_stockholm()))
         )
         add("GET", "/dev/login", lambda **_: self._login_page())
+        add("GET", "/dev/notifications", lambda **_: self._notifications_page())
+        add("GET", "/dev/notifications.json", lambda **_: Response.json(200, self.sent_log.as_json()))
         for name in self.idps:
             add(
                 "GET",
@@ -202,6 +244,10 @@ class LocalRuntime:
 
     def _login_page(self) -> Response:
         page = login_page(demo.identities(clock.today_stockholm()))
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
+
+    def _notifications_page(self) -> Response:
+        page = notifications_page(self.sent_log.as_json()["items"])
         return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
 
     def _token_request(self, body: bytes) -> dict[str, Any]:
@@ -258,8 +304,15 @@ class LocalRuntime:
             p.name: ("running" if p.thread and p.thread.is_alive() else "stopped") for p in self.pollers
         }
         scheduling = "ok" if self.scheduling.is_running else "stopped"
-        healthy = aws == "ok" and scheduling == "ok" and all(state == "running" for state in pollers.values())
-        schedules = {t.name: t.next_run.isoformat() for t in self.scheduler.targets}
+        # The gateway answers while start() is still starting the pollers and the scheduler: not healthy yet.
+        scheduler: Scheduler | None = getattr(self, "scheduler", None)
+        healthy = (
+            aws == "ok"
+            and scheduling == "ok"
+            and scheduler is not None
+            and all(state == "running" for state in pollers.values())
+        )
+        schedules = {t.name: t.next_run.isoformat() for t in scheduler.targets} if scheduler else {}
         parts = {
             "gateway": "ok",
             "aws": aws,
@@ -308,16 +361,24 @@ class LocalRuntime:
         threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True).start()
 
     def _start_pollers(self) -> None:
-        for function, source in event_sources(self.deployment, self.runner.invoke):
+        def invoke(function: str, event: dict[str, Any]) -> Any:
+            try:
+                return self.runner.invoke(function, event)
+            finally:
+                self.sent_log.note()
+
+        for function, source in event_sources(self.deployment, invoke):
             poller = Poller(f"{function} <- {source.queue_arn.rsplit(':', 1)[1]}", source)
             poller.thread = threading.Thread(target=self._poll, args=(poller,), name=poller.name, daemon=True)
             poller.thread.start()
             self.pollers.append(poller)
 
     def _poll(self, poller: Poller) -> None:
+        """Long polling, as Lambda's event source does: an idle queue costs a request a second or so, not one
+        per poll interval (idle pollers polling without wait took most of the process's CPU under load)."""
         while not self._stopping.is_set():
             try:
-                received = poller.source.poll_once()
+                received = poller.source.poll_once(wait_seconds=1)
             except Exception:
                 poller.errors += 1
                 logger.exception("poller %s failed", poller.name)
@@ -327,7 +388,9 @@ class LocalRuntime:
 
     def _load_demo_data(self) -> None:
         """The simulated HSA catalogue and population register send their exports through their queues, as
-        the real ones would; then demo staff place the demo guardian block through the API."""
+        the real ones would; an operator registers the demo sending systems (ops.sending_systems), which then
+        deliver the demo inbox messages through their queue once the residents are known; demo staff do the
+        rest through the API."""
         self.demo_state = "loading"
         sqs = self.deployment.session.client("sqs")
         today = clock.today_stockholm()
@@ -337,8 +400,9 @@ class LocalRuntime:
             "HsaStaffFeedQueue": demo.hsa_staff_feed(),
         }
         queues = [self.deployment.lookup(name, None) for name in feeds]
+        inbox_queue = self.deployment.lookup("InboxDeliveryQueue", None)
 
-        def drained() -> bool:
+        def drained(*queues: str) -> bool:
             for queue in queues:
                 attributes = sqs.get_queue_attributes(
                     QueueUrl=queue,
@@ -352,14 +416,21 @@ class LocalRuntime:
             return True
 
         def send_and_watch() -> None:
+            inbox = sending_systems.store(
+                self.deployment.session.client("dynamodb"), self.deployment.lookup("InboxTable", None)
+            )
+            for system_id, name in demo.SENDING_SYSTEMS.items():
+                sending_systems.register(inbox, system_id, name)
             for queue, messages in zip(queues, feeds.values(), strict=True):
                 send_all(sqs, queue, messages)
-            while not self._stopping.is_set():
-                if drained():
+            while not self._stopping.wait(0.2):
+                if drained(*queues):
+                    send_all(sqs, inbox_queue, demo.inbox_messages(today))
                     self._demo_through_the_api(today)
+                    while not (self._stopping.is_set() or drained(inbox_queue)):
+                        time.sleep(0.1)
                     self.demo_state = "loaded"
                     return
-                time.sleep(0.2)
 
         threading.Thread(target=send_and_watch, name="demo-data", daemon=True).start()
 

@@ -391,3 +391,57 @@ def test_the_readme_booking_walkthrough_books_moves_and_cancels(runtime):
     assert lines[2].startswith("('active', '"), lines
     assert lines[4] == "cancelled", lines
     assert lines[5] == "(403, 'not-eligible')", lines
+
+
+def test_the_readme_inbox_walkthrough_delivers_a_message_and_notifies_about_it(runtime):
+    """The README's inbox block after its identity block, run by bash in the repository (its sending system is
+    the project's Python with boto3). The notice is due a minute after the message; meanwhile the test runs
+    the dispatcher itself every few seconds (never when the scheduler is about to) rather than waiting up to
+    another minute for the schedule."""
+    import ast
+    import re
+    import subprocess
+    from datetime import UTC, datetime
+
+    from local_runtime.template import REPO_ROOT
+    from notifications import texts
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [identity] = re.findall(r"<!-- readme-identity-example -->\n```sh\n(.*?)```", readme, flags=re.S)
+    [inbox] = re.findall(r"<!-- readme-inbox-example -->\n```sh\n(.*?)```", readme, flags=re.S)
+    script = (
+        (identity + inbox)
+        .replace("API=http://127.0.0.1:3000", f"API={runtime.base_url}")
+        .replace("AWS=http://127.0.0.1:4566", f"AWS={runtime.aws_url}")
+    )
+    [target] = [t for t in runtime.scheduler.targets if t.function == "NotificationDispatchFunction"]
+    done = threading.Event()
+
+    def dispatch_meanwhile():
+        while not done.wait(2):
+            if (target.next_run - datetime.now(UTC)).total_seconds() > 10:
+                runtime.runner.invoke("NotificationDispatchFunction", {})
+
+    dispatcher = threading.Thread(target=dispatch_meanwhile, daemon=True)
+    dispatcher.start()
+    try:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        done.set()
+        dispatcher.join()
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-4] == "{'address': '+46701234567', 'verified': False}"
+    assert lines[-3] == "{'address': '+46701234567', 'verified': True}"
+    assert lines[-2].startswith("[('Ny tid för mammografi', 'Screeningenheten Demo', False), "), lines[-2]
+    assert "'Kallelse till mammografi'" in lines[-2] and "'Provsvar'" in lines[-2], "and the demo messages"
+    notice, code = ast.literal_eval(lines[-1])
+    assert notice == ("sms", "+46701234567", texts.NOTICE_SMS[:44])
+    assert code[:2] == ("sms", "+46701234567") and re.search(r"\d{6}", code[2])

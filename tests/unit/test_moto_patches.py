@@ -142,3 +142,32 @@ def test_sqs_still_delivers_and_counts_messages():
         count = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         assert count["Attributes"]["ApproximateNumberOfMessages"] == "1"
         assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["hello"]
+
+
+def test_sqs_counts_are_exact_where_asked_and_sends_still_deduplicate():
+    """Sends skip the message counts and GetQueueAttributes computes them once: the answers are unchanged."""
+    moto_patches.install()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-north-1")
+        url = sqs.create_queue(QueueName="counted")["QueueUrl"]
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)]
+        )
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=60)
+        asked = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        assert asked == {"ApproximateNumberOfMessages": "3", "ApproximateNumberOfMessagesNotVisible": "2"}
+        every = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert every["ApproximateNumberOfMessagesDelayed"] == "1" and every["VisibilityTimeout"] == "30"
+        assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"] == {
+            "VisibilityTimeout": "30"
+        }
+        fifo = sqs.create_queue(
+            QueueName="counted.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        )["QueueUrl"]
+        for _ in range(2):
+            sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+        assert len(sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]) == 1
