@@ -51,12 +51,13 @@ $(CHECKOV_VENV)/.synced: infra/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/checkov-requirements.txt
 	@touch $@
 
-bench: $(VENV)/.synced ## cold import, warm handler, access-policy, runtime and booking benchmarks (figures under benchmarks/)
+bench: $(VENV)/.synced ## cold import, warm handler, access-policy, runtime, booking and inbox benchmarks (figures under benchmarks/)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.run
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.access
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.cases
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.runtime
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.booking
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.inbox
 
 # SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.
 $(SAM_VENV)/.synced: infra/sam-requirements.txt
