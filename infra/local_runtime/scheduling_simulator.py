@@ -92,7 +92,7 @@ class SchedulingSimulator:
         self._lock = threading.Lock()
         self._timeslots: dict[tuple[str, str], dict[str, Timeslot]] = {}
         self._bookings: dict[str, Booking] = {}
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.calls: list[str] = []  # the operations asked for, in order (names only)
 
@@ -135,7 +135,7 @@ class SchedulingSimulator:
             def log_message(self, format: str, *args: Any) -> None:
                 logger.debug(format, *args)  # the request line: an operation name, never a body
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server = _Server((self.host, self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="scheduling-simulator", daemon=True
@@ -337,3 +337,9 @@ def _error(code: str) -> dict[str, Any]:
 
 def _invalid(reason: str) -> dict[str, Any]:
     return {"resultCode": ERROR, "errorCode": INVALID_REQUEST, "message": reason}
+
+
+class _Server(ThreadingHTTPServer):
+    """A listen backlog like a real system's: socketserver's default of 5 resets a burst of bookings."""
+
+    request_queue_size = 1024
