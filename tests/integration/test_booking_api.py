@@ -482,3 +482,18 @@ def test_a_search_needs_a_resident_token_and_patient_id_is_under_the_policy(worl
         query=f"booking_type={TYPE}&patient_id={world.patient_id(anna)}",
     )
     assert status == 404, "another resident's eligibility is not for a stranger to probe"
+
+
+def test_a_search_for_a_patient_is_an_audited_read_of_their_data(world, times, anna):
+    audit = Table(world.stack.session.client("dynamodb"), world.stack.ref("AuditTable"))
+
+    def seq() -> int:
+        head = audit.get((f"PATIENT#{world.patient_id(anna)}", "HEAD"))
+        return int(head["seq"]) if head else 0
+
+    before = seq()
+    query = f"booking_type={TYPE}&patient_id={world.patient_id(anna)}"
+    status, _ = world.stack.call("GET", "/v1/times", token=world.token(anna), query=query)
+    assert status == 200 and seq() == before + 1
+    world.stack.call("GET", "/v1/times", token=world.token(anna), query=f"booking_type={TYPE}")
+    assert seq() == before + 1, "a search for nobody in particular reads no patient data"
