@@ -396,7 +396,7 @@ def test_a_booking_is_one_transaction_after_one_batch_read(world, times, anna):
     # the access check (GetItem of the profile), the audit record (GetItem HEAD, TransactWriteItems), the
     # settings and the time (BatchGetItem), the booking (TransactWriteItems), the event leaving the outbox
     assert sorted(dynamodb) == sorted(
-        ["GetItem", "GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems", "DeleteItem"]
+        ["GetItem", "GetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems", "BatchWriteItem"]
     )
     assert events == ["PutEvents"]
 

@@ -23,7 +23,7 @@ from booking.service import EVENT_SOURCE, event_detail
 from booking.store import BookingStore
 from eservices_core import aws
 from eservices_core.clock import now_utc
-from eservices_core.outbox import Outbox, event_entry, outbox_item, put_events
+from eservices_core.outbox import Outbox, event_entry, outbox_item
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
 
@@ -57,8 +57,7 @@ class Sweeper:
 def _sweeper() -> Sweeper:
     config = SweeperConfig.from_env()
     table = Table(aws.dynamodb(), config.table_name)
-    events = aws.events()
-    outbox = Outbox(table, lambda entries: put_events(events, entries))
+    outbox = Outbox.to_event_bus(table, aws.events())
     return Sweeper(BookingStore(table), outbox, config.event_bus_name)
 
 

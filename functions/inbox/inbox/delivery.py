@@ -22,10 +22,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eservices_core import aws
 from eservices_core.clock import now_utc, today_stockholm
-from eservices_core.errors import InvalidInput
+from eservices_core.errors import InvalidInput, ServiceUnavailable
 from eservices_core.identifiers import parse_personal_identity
 from eservices_core.inbound import Contract, RejectedMessage, process_inbound
-from eservices_core.outbox import Outbox, event_entry, outbox_item, put_events
+from eservices_core.outbox import Outbox, event_entry, outbox_item
 from eservices_core.registry import Registry
 from eservices_core.routing import access_services
 from eservices_core.table import Table
@@ -56,6 +56,7 @@ class Delivery:
         self.store, self.registry, self.outbox = store, registry, outbox
         self.event_bus_name, self.retention = event_bus_name, timedelta(days=retention_days)
         self._systems: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._undelivered: list[dict[str, Any]] = []
 
     def apply(self, message: dict[str, Any]) -> None:
         try:
@@ -110,7 +111,16 @@ class Delivery:
             metrics.add_metric(name="InboxDuplicates", unit=MetricUnit.Count, value=1)
             return
         metrics.add_metric(name="InboxMessagesDelivered", unit=MetricUnit.Count, value=1)
-        self.outbox.deliver(events)
+        self._undelivered += events
+
+    def publish(self) -> None:
+        """The batch's events in one PutEvents per ten and one delete per 25, not a call each. A failure here
+        leaves them in the outbox for the sweeper: the messages are stored, so the batch is not failed."""
+        events, self._undelivered = self._undelivered, []
+        try:
+            self.outbox.deliver(events)
+        except ServiceUnavailable:
+            logger.warning("events left in the outbox for the sweeper", extra={"events": len(events)})
 
     def _system(self, system_id: str) -> dict[str, Any] | None:
         """Registered systems change rarely: a container asks again after a minute."""
@@ -126,8 +136,7 @@ def _delivery() -> tuple[Delivery, DeliveryConfig]:
     config = DeliveryConfig.from_env()
     client = aws.dynamodb()
     table = Table(client, config.table_name, busy_message="The inbox is busy")
-    events = aws.events()
-    outbox = Outbox(table, lambda entries: put_events(events, entries))
+    outbox = Outbox.to_event_bus(table, aws.events())
     registry = access_services().registry
     return Delivery(InboxStore(table), registry, outbox, config.event_bus_name, config.retention_days), config
 
@@ -136,10 +145,13 @@ def _delivery() -> tuple[Delivery, DeliveryConfig]:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     delivery, config = _delivery()
-    return process_inbound(
-        event,
-        context,
-        contract=CONTRACT,
-        apply=delivery.apply,
-        dead_letter_queue_url=config.dead_letter_queue_url,
-    )
+    try:
+        return process_inbound(
+            event,
+            context,
+            contract=CONTRACT,
+            apply=delivery.apply,
+            dead_letter_queue_url=config.dead_letter_queue_url,
+        )
+    finally:
+        delivery.publish()

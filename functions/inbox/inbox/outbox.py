@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eservices_core import aws
-from eservices_core.outbox import Outbox, put_events
+from eservices_core.outbox import Outbox
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
 from inbox.config import ApiConfig
@@ -19,8 +19,7 @@ logger = Logger(service="inbox-outbox")
 @composition_root
 def _outbox() -> Outbox:
     config = ApiConfig.from_env()
-    events = aws.events()
-    return Outbox(Table(aws.dynamodb(), config.table_name), lambda entries: put_events(events, entries))
+    return Outbox.to_event_bus(Table(aws.dynamodb(), config.table_name), aws.events())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 
 from eservices_core.aws import error_code
 from eservices_core.clock import now_utc
+from eservices_core.errors import ServiceUnavailable
 from eservices_core.table import Table
 
 logger = Logger(child=True)
@@ -66,14 +67,26 @@ class Outbox:
         self.table = table
         self.publish = publish
 
+    @classmethod
+    def to_event_bus(cls, table: Table, events_client: Any) -> Outbox:
+        """The usual outbox: its events go straight to EventBridge."""
+        return cls(table, lambda entries: put_events(events_client, entries))
+
     def deliver(self, items: list[dict[str, Any]]) -> int:
-        """Publish the items' events and delete those EventBridge accepted; how many are left for later."""
+        """Publish the items' events and delete those EventBridge accepted; how many are left for later.
+
+        Never raises: it runs after the change it reports is committed, so a failure here must not fail the
+        request (a retry would repeat the change). What could not be deleted is delivered again by the sweeper
+        (at least once)."""
         if not items:
             return 0
         accepted = self.publish([json.loads(item["entry"]) for item in items])
-        for item, ok in zip(items, accepted, strict=True):
-            if ok:
-                self.table.delete_item((item["pk"], item["sk"]))
+        delivered = [(i["pk"], i["sk"]) for i, ok in zip(items, accepted, strict=True) if ok]
+        try:
+            self.table.delete_many(delivered)
+        except ServiceUnavailable:
+            logger.warning("delivered events left in the outbox", extra={"events": len(delivered)})
+            return len(items)
         return accepted.count(False)
 
     def sweep(self) -> tuple[int, int]:

@@ -175,10 +175,16 @@ class Table:
     def put_many(self, items: Sequence[dict[str, Any]]) -> None:
         """BatchWriteItem puts, 25 per call, unprocessed items sent again (new items with fresh keys only:
         a batch write takes no condition)."""
-        for start in range(0, len(items), 25):
-            request: dict[str, Any] = {
-                self.name: [{"PutRequest": {"Item": to_item(i)}} for i in items[start : start + 25]]
-            }
+        self._batch_write([{"PutRequest": {"Item": to_item(i)}} for i in items])
+
+    def delete_many(self, keys: Sequence[Key]) -> None:
+        """BatchWriteItem deletes, 25 per call, unprocessed ones sent again (no condition: for items nobody
+        else changes, such as delivered outbox entries)."""
+        self._batch_write([{"DeleteRequest": {"Key": key_item(k)}} for k in keys])
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), 25):
+            request: dict[str, Any] = {self.name: requests[start : start + 25]}
             while request:
                 response = self._call(self.client.batch_write_item, RequestItems=request)
                 request = response.get("UnprocessedItems") or {}
