@@ -57,6 +57,9 @@ def physical_name(logical_id: str) -> str:
 
 
 def provision(template: Template, session: boto3.session.Session) -> Deployment:
+    """Resources of the kinds below are created; any other kind (log groups, alarms, policies, the web
+    client's CloudFront distribution, origin access control and headers policy: locally the runtime serves
+    web/dist itself) gets its physical name as its Ref and nothing else."""
     deployment = Deployment(template, session)
     _provision_kms_keys(deployment)
     _provision_buckets(deployment)
@@ -132,11 +135,16 @@ def _provision_state_machines(deployment: Deployment) -> None:
 
 
 def _provision_kms_keys(deployment: Deployment) -> None:
+    """Keys, then their aliases (a bucket may name its key by alias). Key policies are not applied."""
     kms = deployment.session.client("kms")
     for logical_id in deployment.template.of_type("AWS::KMS::Key"):
         key = kms.create_key(Description=f"local {logical_id}")["KeyMetadata"]
         deployment.refs[logical_id] = key["KeyId"]
         deployment.attributes[(logical_id, "Arn")] = key["Arn"]
+    for logical_id, props in deployment.template.of_type("AWS::KMS::Alias").items():
+        name = str(deployment.resolve(props["AliasName"]))
+        kms.create_alias(AliasName=name, TargetKeyId=str(deployment.resolve(props["TargetKeyId"])))
+        deployment.refs[logical_id] = name
 
 
 def _provision_tables(deployment: Deployment) -> None:

@@ -162,3 +162,194 @@ def test_the_audit_log_outlives_the_stack_and_keeps_records_at_least_five_years(
     assert resource["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     parameter = TEMPLATE.data["Parameters"]["AuditRetentionDays"]
     assert parameter["MinValue"] >= 5 * 365 + 1 and parameter["Default"] >= parameter["MinValue"]
+
+
+# ---------------------------------------------------------------- web client hosting
+
+
+def _web_policy_statements(logical_id: str) -> list[dict]:
+    return TEMPLATE.resources[logical_id]["Properties"]["PolicyDocument"]["Statement"]
+
+
+_WEB_DISTRIBUTION_ARN = {
+    "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${WebDistribution}"
+}
+
+
+def test_the_web_bucket_is_private_and_only_the_web_distribution_may_read_it():
+    bucket = TEMPLATE.resources["WebBucket"]["Properties"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]  # no ACLs
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+
+    statements = _web_policy_statements("WebBucketPolicy")
+    assert TEMPLATE.resources["WebBucketPolicy"]["Properties"]["Bucket"] == {"Ref": "WebBucket"}
+    [grant] = [s for s in statements if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert grant["Action"] == "s3:GetObject"
+    assert grant["Resource"] == {"Fn::Sub": "${WebBucket.Arn}/*"}
+    assert grant["Condition"] == {"StringEquals": {"AWS:SourceArn": _WEB_DISTRIBUTION_ARN}}
+    [tls_only] = [s for s in statements if s["Effect"] == "Deny"]
+    assert tls_only["Principal"] == "*" and tls_only["Action"] == "s3:*"
+    assert tls_only["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    # The distribution reaches the bucket through origin access control, signing every request.
+    [origin] = TEMPLATE.resources["WebDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # not the legacy identity
+    control = TEMPLATE.resources["WebOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (
+        control["OriginAccessControlOriginType"],
+        control["SigningBehavior"],
+        control["SigningProtocol"],
+    ) == (
+        "s3",
+        "always",
+        "sigv4",
+    )
+
+
+def test_the_web_bucket_is_encrypted_with_a_key_only_the_web_distribution_may_decrypt_with():
+    [rule] = TEMPLATE.resources["WebBucket"]["Properties"]["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"
+    ]
+    default = rule["ServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    # The bucket names the key through its alias (naming WebKey would be a dependency cycle): they must agree.
+    alias = TEMPLATE.resources["WebKeyAlias"]["Properties"]
+    assert alias["TargetKeyId"] == {"Ref": "WebKey"}
+    assert default["KMSMasterKeyID"]["Fn::Sub"].endswith(":" + alias["AliasName"]["Fn::Sub"])
+    assert default["KMSMasterKeyID"]["Fn::Sub"].startswith("arn:${AWS::Partition}:kms:${AWS::Region}:")
+
+    key = TEMPLATE.resources["WebKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    services = [s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"]]
+    assert services == [
+        {
+            "Sid": "OnlyTheWebDistributionDecrypts",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": _WEB_DISTRIBUTION_ARN}},
+        }
+    ]
+    # CloudFront gets nothing on the key of the patient data.
+    data_key = TEMPLATE.resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert all(s["Principal"].get("Service") != "cloudfront.amazonaws.com" for s in data_key)
+
+
+def _csp_directives() -> dict[str, list[str]]:
+    config = TEMPLATE.resources["WebResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    csp = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    assert csp["Override"] is True
+    text, _variables = csp["ContentSecurityPolicy"]["Fn::Sub"]
+    directives = {}
+    for directive in text.split(";"):
+        name, *sources = directive.split()
+        assert name not in directives, f"{name} twice"
+        directives[name] = sources
+    return directives
+
+
+def test_the_web_clients_content_security_policy_is_strict():
+    directives = _csp_directives()
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["style-src"] == ["'self'"]
+    assert directives["img-src"] == ["'self'", "data:"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["base-uri"] == ["'self'"]
+    assert directives["form-action"] == ["'self'"]
+    # connect-src: the app itself, the API's origin (no stage path) and the identity providers' origins.
+    assert directives["connect-src"] == [
+        "'self'",
+        "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+        "https://${ResidentIdpHost}",
+        "https://${StaffIdpHost}",
+    ]
+    every_source = [source for sources in directives.values() for source in sources]
+    for unsafe in ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'", "*", "http:"):
+        assert unsafe not in every_source
+    assert not [s for s in every_source if s.startswith("http://") or "*" in s]
+
+
+def test_the_web_client_is_served_with_hsts_and_the_other_security_headers():
+    config = TEMPLATE.resources["WebResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    assert security["StrictTransportSecurity"] == {
+        "AccessControlMaxAgeSec": 63072000,  # two years (the HSTS preload list asks for one at least)
+        "IncludeSubdomains": True,
+        "Preload": True,
+        "Override": True,
+    }
+    assert security["ContentTypeOptions"] == {"Override": True}  # nosniff
+    assert security["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert security["ReferrerPolicy"] == {
+        "ReferrerPolicy": "strict-origin-when-cross-origin",
+        "Override": True,
+    }
+    assert config["CustomHeadersConfig"]["Items"] == [
+        {
+            "Header": "Permissions-Policy",
+            "Value": "geolocation=(self), camera=(), microphone=()",
+            "Override": True,
+        }
+    ]
+    behaviour = TEMPLATE.resources["WebDistribution"]["Properties"]["DistributionConfig"][
+        "DefaultCacheBehavior"
+    ]
+    assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "WebResponseHeadersPolicy"}
+
+
+def test_the_web_distribution_redirects_to_https_and_serves_the_app_for_its_own_routes():
+    config = TEMPLATE.resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    behaviours = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+    assert {b["ViewerProtocolPolicy"] for b in behaviours} == {"redirect-to-https"}
+    assert all(b["AllowedMethods"] == ["GET", "HEAD"] for b in behaviours)
+    assert config["HttpVersion"] == "http2and3"
+    assert config["DefaultRootObject"] == "index.html"
+    assert sorted(
+        (e["ErrorCode"], e["ResponseCode"], e["ResponsePagePath"]) for e in config["CustomErrorResponses"]
+    ) == [(403, 200, "/index.html"), (404, 200, "/index.html")]
+    # With a custom domain: its ACM certificate and TLS 1.2 at least; otherwise CloudFront's own certificate.
+    condition, custom, default = config["ViewerCertificate"]["Fn::If"]
+    assert condition == "HasWebDomain"
+    assert custom == {
+        "AcmCertificateArn": {"Ref": "WebCertificateArn"},
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    assert default == {"CloudFrontDefaultCertificate": True}
+    assert config["Aliases"] == {
+        "Fn::If": ["HasWebDomain", [{"Ref": "WebDomainName"}], {"Ref": "AWS::NoValue"}]
+    }
+    # Production may not fall back to the default certificate.
+    rule = TEMPLATE.data["Rules"]["ProductionServesTheWebClientOnItsOwnDomain"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebDomainName"}, ""]}]}
+
+
+def test_the_api_admits_the_web_clients_origin_without_credentials():
+    cors = TEMPLATE.resources["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == [
+        {"Fn::If": ["HasWebDomain", {"Fn::Sub": "https://${WebDomainName}"}, "*"]}
+    ]
+    assert not cors.get("AllowCredentials", False)
+    # Every request header the handlers read, and the response headers the client must see.
+    assert {"authorization", "content-type", "idempotency-key", "x-commission-id"} <= set(
+        cors["AllowHeaders"]
+    )
+    assert {"location", "retry-after"} <= set(cors["ExposeHeaders"])
+    methods = {m for m, _path, _fn, _props in TEMPLATE.http_routes()}
+    assert methods <= set(cors["AllowMethods"])
+
+
+def test_the_stack_outputs_what_the_web_deploy_needs():
+    outputs = TEMPLATE.data["Outputs"]
+    assert outputs["WebBucketName"]["Value"] == {"Ref": "WebBucket"}
+    assert outputs["WebDistributionId"]["Value"] == {"Ref": "WebDistribution"}
+    assert outputs["WebDistributionDomainName"]["Value"] == {"Fn::GetAtt": ["WebDistribution", "DomainName"]}
+    assert "ApiUrl" in outputs

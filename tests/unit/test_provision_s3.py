@@ -71,6 +71,25 @@ def test_the_tls_only_bucket_policy_is_not_applied_because_moto_ignores_its_cond
     assert raised.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
 
 
+def test_the_web_bucket_is_private_versioned_and_names_the_web_key_by_an_alias_that_exists(stack, s3):
+    name = stack.ref("WebBucket")
+    config = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    assert set(config.values()) == {True}
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    [rule] = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    key_id = rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"]
+    assert key_id == "arn:aws:kms:eu-north-1:123456789012:alias/eservices-local/web"
+    kms = stack.session.client("kms")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"] == stack.arn("WebKey")
+    assert stack.ref("WebKeyAlias") == "alias/eservices-local/web"
+
+
+def test_the_web_distribution_is_not_emulated_and_resolves_to_its_name_only(stack):
+    assert stack.ref("WebDistribution") == "eservices-local-WebDistribution"
+    with pytest.raises(KeyError, match="not provisioned locally"):
+        stack.deployment.lookup("WebDistribution", "DomainName")
+
+
 def test_bucket_names_are_valid_for_s3():
     assert bucket_name("AttachmentsBucket") == "eservices-local-attachmentsbucket"
     assert bucket_name("My_Odd Bucket") == "eservices-local-my-odd-bucket"
