@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run audit-verify test test-fast lint build bench lock clean
+.PHONY: help run web audit-verify test test-fast lint build bench lock clean openapi
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
@@ -27,16 +27,31 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-groups --python "$(PY313)" --quiet
 	@touch $@
 
-run: $(VENV)/.synced ## run the whole platform locally with demo data (PORT, AWS_PORT to override)
+# The web client (web/): npm ci when its lock changes, a build when any of its sources is newer than the last.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+web: web/dist/.built ## build the reference web client into web/dist (Node >= 20.19 and npm)
+
+run: $(VENV)/.synced web/dist/.built ## run the whole platform locally with demo data (PORT, AWS_PORT to override)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m local_runtime
 
 audit-verify: $(VENV)/.synced ## verify the PDL audit log's hash chains (local runtime; AUDIT_VERIFY_ARGS="--table NAME" for a stack)
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m ops.audit_verify $(AUDIT_VERIFY_ARGS)
 
-test: $(VENV)/.synced ## run every test (unit, integration, e2e)
+openapi: $(VENV)/.synced ## regenerate openapi.json (the API description) from template.yaml and the handlers
+	PYTHONPATH=layers/shared:infra $(BIN)/python -m ops.openapi
+
+test: $(VENV)/.synced web/dist/.built ## run every test (unit, integration, e2e, browser)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-test-fast: $(VENV)/.synced ## the tests without the national-scale feed
+test-fast: $(VENV)/.synced web/dist/.built ## the tests without the national-scale feed
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced $(CHECKOV_VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint, checkov
@@ -51,13 +66,17 @@ $(CHECKOV_VENV)/.synced: infra/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/checkov-requirements.txt
 	@touch $@
 
-bench: $(VENV)/.synced ## cold import, warm handler, access-policy, runtime, booking and inbox benchmarks (figures under benchmarks/)
-	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.run
-	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.access
-	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.cases
-	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.runtime
-	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.booking
-	PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.inbox
+bench: $(VENV)/.synced ## every benchmark, every function of the template, the cost model (figures in benchmarks/results/)
+	@# Sizes that keep the whole under 10 minutes on 2 cores (set any of them to override); a module run alone,
+	@# PYTHONPATH=layers/shared:infra .venv/bin/python -m benchmarks.<name>, uses its own larger defaults.
+	@started=$$(date +%s); \
+	for part in run access cases runtime booking inbox functions cost; do \
+		BENCH_RUNS=$${BENCH_RUNS:-5} BENCH_REQUESTS=$${BENCH_REQUESTS:-30} BENCH_UNITS=$${BENCH_UNITS:-1500} \
+		BENCH_SECONDS=$${BENCH_SECONDS:-5} BENCH_COLD_RUNS=$${BENCH_COLD_RUNS:-5} \
+		BENCH_FUNCTION_REQUESTS=$${BENCH_FUNCTION_REQUESTS:-10} \
+		PYTHONPATH=layers/shared:infra $(BIN)/python -m benchmarks.$$part || exit 1; \
+	done; \
+	echo "make bench took $$(( $$(date +%s) - started )) s"
 
 # SAM CLI pins an older boto3 and pydantic, so it lives in an environment of its own.
 $(SAM_VENV)/.synced: infra/sam-requirements.txt

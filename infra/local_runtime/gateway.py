@@ -107,6 +107,8 @@ class Gateway:
         self.authorizers = authorizers
         self.runner = runner
         self.local_routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = []
+        # What answers a request no route matches (the web client's files), before the 404; None passes.
+        self.fallback: Callable[[str, str, dict[str, str]], Response | None] | None = None
 
     def add_local_route(self, method: str, path: str, handle: Callable[..., Response]) -> None:
         """Routes of the local runtime itself (health, development identity providers, login page)."""
@@ -127,7 +129,8 @@ class Gateway:
                 return handle(body=body, headers=headers, query=raw_query, **match.groupdict())
         route, path_parameters = self._match(method, raw_path)
         if route is None:
-            return Response.json(404, {"message": "Not Found"})
+            served = self.fallback(method, raw_path, headers) if self.fallback else None
+            return served or Response.json(404, {"message": "Not Found"})
         claims = None
         if route.authorizer:
             try:

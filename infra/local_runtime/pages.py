@@ -80,3 +80,84 @@ def notifications_page(items: list[dict[str, Any]]) -> str:
     )
     empty = "<tr><td colspan='5' class='note'>Nothing sent yet.</td></tr>"
     return NOTIFICATIONS_PAGE.format(count=len(items), rows=rows or empty)
+
+
+# ---- the development providers' login pages (authorization code flow) ----------------------------------------
+
+AUTHORIZE_CSS = """body{font-family:system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;color:#1b1b1b;line-height:1.5}
+h1{font-size:1.6rem;margin:.5rem 0 1rem} .banner{border-left:6px solid #8a5a00;background:#fff4e0;padding:.75rem 1rem}
+.who{list-style:none;padding:0} .who li{border-bottom:1px solid #b8bec7;padding:.5rem 0}
+button{font:inherit;font-weight:600;min-height:44px;padding:.5rem 1rem;border:2px solid #1d4f91;border-radius:6px;
+background:#1d4f91;color:#fff;cursor:pointer;text-align:left} button.secondary{background:#fff;color:#1d4f91}
+.note{color:#4a4a4a} label{font-weight:600;display:block;margin:.5rem 0 .25rem} select{font:inherit;min-height:44px}
+:focus-visible{outline:3px solid #0b0c0c;outline-offset:2px} .error{border-left:6px solid #b3261e;background:#fdecea;padding:.75rem 1rem}
+"""
+
+AUTHORIZE_PAGE = """<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/dev/idp/login.css"></head><body>
+<header><p class="banner"><strong>Endast för utveckling.</strong> Påhittade demoidentiteter; tokens gäller bara den
+lokala miljön. / Development only: fictional demo identities.</p></header>
+<main><h1>{title}</h1>
+<form method="post" action="{action}">
+{hidden}
+{extra}
+<h2>Välj identitet / Choose an identity</h2>
+<ul class="who">{choices}</ul>
+<p><button class="secondary" type="submit" name="cancel" value="1">Avbryt / Cancel</button></p>
+</form></main></body></html>"""
+
+ERROR_PAGE = """<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Inloggningen kan inte göras</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/dev/idp/login.css">
+</head><body>
+<main><h1>Inloggningen kan inte göras / The login cannot be done</h1>
+<p class="error">{error}: {description}</p>
+<p class="note">The request did not come from a registered client, so the provider does not send you back.</p>
+</main></body></html>"""
+
+
+def authorize_page(kind: str, identities: dict[str, Any], fields: dict[str, str], action: str) -> str:
+    """The development e-ID (residents) or SITHS (staff) page: one submit button per demo identity, the
+    authorization request carried in hidden fields. No script, no inline style: it works under a strict CSP."""
+    hidden = "\n".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+    )
+    if kind == "resident":
+        title = "Utvecklings-e-legitimation (lokal miljö)"
+        extra = (
+            '<label for="loa">Tillitsnivå / Assurance level</label>'
+            '<select id="loa" name="assurance_level"><option value="3" selected>3 (BankID, Freja+)</option>'
+            '<option value="2">2 (för låg: API:et svarar 401 / too low: the API answers 401)</option></select>'
+        )
+        names = {p["personnummer"]: p["name"] for p in identities["residents"]}
+        choices = "".join(
+            f'<li><button type="submit" name="personnummer" value="{html.escape(p["personnummer"])}">'
+            f"{html.escape(p['name'])}</button> "
+            f'<span class="note">född {html.escape(p["birth_date"])}'
+            f"{' · skyddad identitet' if p['protected_identity'] else ''}"
+            + (
+                f" · vårdnadshavare för {html.escape(', '.join(names.get(c, '') for c in p['guardian_of']))}"
+                if p["guardian_of"]
+                else ""
+            )
+            + "</span></li>"
+            for p in identities["residents"]
+        )
+    else:
+        title = "Utvecklings-SITHS (lokal miljö)"
+        extra = ""
+        choices = "".join(
+            f'<li><button type="submit" name="hsa_id" value="{html.escape(s["hsa_id"])}">'
+            f"{html.escape(s['name'])}</button> "
+            f'<span class="note">{html.escape(s["title"])} · {html.escape(s["hsa_id"])} · '
+            f"{len(s['commissions'])} uppdrag</span></li>"
+            for s in identities["staff"]
+        )
+    return AUTHORIZE_PAGE.format(
+        title=title, action=html.escape(action), hidden=hidden, extra=extra, choices=choices
+    )
+
+
+def authorize_error_page(error: str, description: str) -> str:
+    return ERROR_PAGE.format(error=html.escape(error), description=html.escape(description))

@@ -27,19 +27,28 @@ import boto3
 
 from eservices_core import clock, identifiers, wiring
 from eservices_core.errors import InvalidInput
-from local_runtime import captured, demo, moto_patches
+from local_runtime import captured, demo, moto_patches, oidc
 from local_runtime.functions import FunctionRunner
 from local_runtime.gateway import Gateway, Response, template_authorizers, template_routes
-from local_runtime.idp import TOKEN_LIFETIME_SECONDS, DevIdentityProvider, resident_claims, staff_claims
+from local_runtime.idp import (
+    TOKEN_LIFETIME_SECONDS,
+    WEB_CLIENT_ID,
+    DevIdentityProvider,
+    resident_claims,
+    staff_claims,
+)
 from local_runtime.pages import login_page, notifications_page
 from local_runtime.poller import SqsEventSource, event_sources, send_all
 from local_runtime.provision import Deployment, provision
 from local_runtime.schedules import Scheduler
 from local_runtime.scheduling_simulator import SchedulingSimulator
 from local_runtime.template import Template
+from local_runtime.web import WebClient
 from ops import sending_systems
 
 logger = logging.getLogger("local_runtime")
+# The providers' published documents (discovery, JWKS) may be read from any origin, as real providers allow.
+PUBLIC = {"Access-Control-Allow-Origin": "*"}
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -108,6 +117,8 @@ class LocalRuntime:
     demo_state: str = field(default="off", init=False)
     scheduling: SchedulingSimulator = field(init=False)  # clinics' own booking systems, simulated
     sent_log: SentLog = field(init=False)  # the SMS and e-mail sent, for /dev/notifications
+    web: WebClient = field(init=False)  # the reference web client (web/dist) and its /config.json
+    _openapi_document: dict[str, Any] | None = field(default=None, init=False)  # GET /openapi.json
 
     @property
     def base_url(self) -> str:
@@ -221,6 +232,7 @@ class LocalRuntime:
     def _add_local_routes(self) -> None:
         add = self.gateway.add_local_route
         add("GET", "/health", lambda **_: self._health())
+        add("GET", "/openapi.json", lambda **_: self._openapi())
         add(
             "GET", "/dev/identities", lambda **_: Response.json(200, demo.identities(clock.today_stockholm()))
         )
@@ -231,16 +243,76 @@ class LocalRuntime:
             add(
                 "GET",
                 f"/dev/idp/{name}/.well-known/openid-configuration",
-                lambda name=name, **_: Response.json(200, self.idps[name].discovery()),
+                lambda name=name, **_: Response.json(200, self.idps[name].discovery(), PUBLIC),
             )
             add(
                 "GET",
                 f"/dev/idp/{name}/jwks.json",
-                lambda name=name, **_: Response.json(200, self.idps[name].jwks()),
+                lambda name=name, **_: Response.json(200, self.idps[name].jwks(), PUBLIC),
             )
             add("GET", f"/dev/idp/{name}/login", lambda **_: self._login_page())
-        add("POST", "/dev/idp/resident/token", lambda body, **_: self._resident_token(body))
-        add("POST", "/dev/idp/staff/token", lambda body, **_: self._staff_token(body))
+            add(  # the authorization code flow with PKCE: the web client's way in
+                "GET",
+                f"/dev/idp/{name}/authorize",
+                lambda query, name=name, **_: oidc.authorize_get(
+                    self.idps[name], query, demo.identities(clock.today_stockholm())
+                ),
+            )
+            add(
+                "POST",
+                f"/dev/idp/{name}/authorize",
+                lambda body, name=name, **_: oidc.authorize_post(self.idps[name], body, self._chosen_claims),
+            )
+        add("GET", "/dev/idp/login.css", lambda **_: oidc.stylesheet())
+        for name in self.idps:
+            add(
+                "POST",
+                f"/dev/idp/{name}/token",
+                lambda body, headers, name=name, **_: self._token_endpoint(name, body, headers),
+            )
+        # The reference web client (web/dist) on every other GET path, and its configuration.
+        self.web = WebClient(connect_sources=[self.aws_url])
+        add("GET", "/config.json", lambda **_: self.web.config(self._web_config()))
+        self.gateway.fallback = self.web.serve
+
+    def _web_config(self) -> dict[str, Any]:
+        """/config.json for the web client: the API on the same origin, the development providers."""
+        idps = {
+            name: {"issuer": idp.issuer, "client_id": WEB_CLIENT_ID, "scope": "openid"}
+            for name, idp in self.idps.items()
+        }
+        return {"api_base_url": "", "environment": "local", "idps": idps}
+
+    def _token_endpoint(self, name: str, body: bytes, headers: dict[str, str]) -> Response:
+        """Form-encoded: the OIDC authorization code grant. JSON: a token for a named demo identity (scripts)."""
+        if oidc.is_grant(headers, body):
+            return oidc.token(self.idps[name], body, headers)
+        return self._resident_token(body) if name == "resident" else self._staff_token(body)
+
+    def _chosen_claims(self, form: Any) -> dict[str, Any] | None:
+        """The claims of the identity chosen on a development login page (known demo identities only)."""
+        today = clock.today_stockholm()
+        if "personnummer" in form:
+            names = {p.personnummer: p.name for p in demo.residents(today)}
+            level = form.get("assurance_level", "3")
+            if form["personnummer"] not in names or level not in ("1", "2", "3", "4"):
+                return None
+            return resident_claims(form["personnummer"], names[form["personnummer"]], int(level))
+        if "hsa_id" in form:
+            staff = {s["hsa_id"]: s["name"] for s in demo.staff()}
+            return staff_claims(form["hsa_id"], staff[form["hsa_id"]]) if form["hsa_id"] in staff else None
+        return None
+
+    def _openapi(self) -> Response:
+        """The API description generated from this template and its handlers (as `make openapi` writes
+        it), with this runtime's address as the first server."""
+        from ops import openapi
+
+        if self._openapi_document is None:
+            document = openapi.build(self.deployment.template)
+            document["servers"][0]["url"] = self.base_url
+            self._openapi_document = document
+        return Response.json(200, self._openapi_document)
 
     def _login_page(self) -> Response:
         page = login_page(demo.identities(clock.today_stockholm()))
@@ -352,6 +424,13 @@ class LocalRuntime:
                     self.wfile.write(response.body)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, QUERY, ...) reaches the gateway too, which answers 404 as API
+                # Gateway does for a method no route has; the standard handler would answer 501.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 logger.debug(format, *args)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from local_runtime.runtime import LocalRuntime, free_port
+from tests.e2e.web_support import browser, new_page, web_dist  # noqa: F401 - the browser tests' fixtures
 
 
 @pytest.fixture(scope="module")
