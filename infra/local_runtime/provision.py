@@ -45,7 +45,7 @@ class Deployment:
         return self.attributes[(logical_id, attribute)]
 
     def resolve(self, value: Any) -> Any:
-        return resolve(value, self.lookup, self.template.parameters)
+        return resolve(value, self.lookup, self.template.parameters, self.template.data.get("Conditions"))
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
         fn = self.template.functions[logical_id]

@@ -115,18 +115,39 @@ Resolver = Callable[[str, str | None], Any]
 _SUB = re.compile(r"\$\{([^}]+)\}")
 
 
-def resolve(value: Any, lookup: Resolver, parameters: Mapping[str, str]) -> Any:
-    """Resolve Ref, Fn::GetAtt, Fn::Sub and Fn::Join; any other function fails loudly.
+def resolve(
+    value: Any, lookup: Resolver, parameters: Mapping[str, str], conditions: Mapping[str, Any] | None = None
+) -> Any:
+    """Resolve Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::If (with the template's `conditions`: Fn::Equals,
+    Fn::Not, Fn::And, Fn::Or, Condition); any other function fails loudly.
 
     `lookup(logical_id, attribute)` answers a resource's Ref (attribute None) or one of its attributes.
     """
+    conditions = conditions or {}
+
+    def again(inner: Any) -> Any:
+        return resolve(inner, lookup, parameters, conditions)
+
     if isinstance(value, list):
-        return [resolve(v, lookup, parameters) for v in value]
+        return [again(v) for v in value]
     if not isinstance(value, dict):
         return value
     if len(value) != 1:
-        return {k: resolve(v, lookup, parameters) for k, v in value.items()}
+        return {k: again(v) for k, v in value.items()}
     ((key, arg),) = value.items()
+    if key == "Condition" and isinstance(arg, str):
+        return bool(again(conditions[arg]))
+    if key == "Fn::If":
+        name, if_true, if_false = arg
+        return again(if_true if again({"Condition": name}) else if_false)
+    if key == "Fn::Equals":
+        left, right = again(arg)
+        return str(left) == str(right)
+    if key == "Fn::Not":
+        return not again(arg[0])
+    if key in ("Fn::And", "Fn::Or"):
+        values = [bool(again(a)) for a in arg]
+        return all(values) if key == "Fn::And" else any(values)
     if key == "Ref":
         return _ref(arg, lookup, parameters)
     if key == "Fn::GetAtt":
@@ -144,12 +165,12 @@ def resolve(value: Any, lookup: Resolver, parameters: Mapping[str, str]) -> Any:
         return _SUB.sub(sub, text)
     if key == "Fn::Join":
         separator, parts = arg
-        return separator.join(str(p) for p in resolve(parts, lookup, parameters))
+        return separator.join(str(p) for p in again(parts))
     if key.startswith("Fn::"):
         raise NotImplementedError(
             f"the local runtime does not resolve {key}; extend infra/local_runtime/template.py"
         )
-    return {key: resolve(arg, lookup, parameters)}
+    return {key: again(arg)}
 
 
 PSEUDO_PARAMETERS = {

@@ -263,12 +263,14 @@ def test_the_web_clients_content_security_policy_is_strict():
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["base-uri"] == ["'self'"]
     assert directives["form-action"] == ["'self'"]
-    # connect-src: the app itself, the API's origin (no stage path) and the identity providers' origins.
+    # connect-src: the app itself, the API's origin (no stage path), the identity providers' origins and the
+    # attachments bucket (presigned POST uploads).
     assert directives["connect-src"] == [
         "'self'",
         "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
         "https://${ResidentIdpHost}",
         "https://${StaffIdpHost}",
+        "https://${AttachmentsBucket}.s3.${AWS::Region}.${AWS::URLSuffix}",
     ]
     every_source = [source for sources in directives.values() for source in sources]
     for unsafe in ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'", "*", "http:"):
@@ -353,3 +355,11 @@ def test_the_stack_outputs_what_the_web_deploy_needs():
     assert outputs["WebDistributionId"]["Value"] == {"Ref": "WebDistribution"}
     assert outputs["WebDistributionDomainName"]["Value"] == {"Fn::GetAtt": ["WebDistribution", "DomainName"]}
     assert "ApiUrl" in outputs
+
+
+def test_the_attachments_bucket_takes_the_web_clients_uploads_and_nothing_else_cross_origin():
+    rules = TEMPLATE.resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert [rule["AllowedMethods"] for rule in rules] == [["POST"]]
+    assert rules[0]["AllowedOrigins"] == [
+        {"Fn::If": ["HasWebDomain", {"Fn::Sub": "https://${WebDomainName}"}, "*"]}
+    ]
