@@ -94,6 +94,20 @@ def test_concurrent_residents_never_book_a_time_beyond_its_capacity(store, capac
     assert booked(store, time) == capacity
 
 
+def test_a_failed_publication_withdraws_its_times_but_not_one_booked_meanwhile(store):
+    """Publishing is all or none (a retry must not publish twice), but never at a resident's expense."""
+    kept, withdrawn = publish(store, "2026-12-03T09:00:00Z"), publish(store, "2026-12-03T09:15:00Z")
+    store.book_at("anna", "a1", kept)
+    items = [
+        t for t in store.times(UNIT, TYPE, "0", "~") if t["time_id"] in (kept.time_id, withdrawn.time_id)
+    ]
+
+    store._withdraw(items)
+
+    assert [t["time_id"] for t in store.times(UNIT, TYPE, "0", "~")] == [kept.time_id]
+    assert booked(store, kept) == 1
+
+
 def test_one_active_booking_per_type_and_cancelling_gives_the_time_back(store):
     first, second = publish(store, "2026-12-01T09:00:00Z"), publish(store, "2026-12-02T09:00:00Z")
     store.book_at("anna", "a1", first)

@@ -20,10 +20,10 @@ SPECIALIST_KINDS = frozenset({"specialist_care", "psychiatry", "rehabilitation"}
 PRIMARY_DEADLINE_HOURS, SPECIALIST_DEADLINE_HOURS = 24, 72
 DEFAULT_HORIZON_DAYS = 60
 REMINDER_BEFORE = timedelta(hours=24)
-TIME_ID = re.compile(r"^(\d{8}T\d{4}Z)-[A-Za-z0-9_]{1,48}$")
-UNIT_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
-TYPE_ID = re.compile(r"^[a-z0-9-]{1,64}$")
-REGION_CODE = re.compile(r"^\d{2}$")
+TIME_ID = re.compile(r"^(\d{8}T\d{4}Z)-[A-Za-z0-9_]{1,48}\Z", re.ASCII)
+UNIT_ID = re.compile(r"^[A-Za-z0-9-]{1,40}\Z")
+TYPE_ID = re.compile(r"^[a-z0-9-]{1,64}\Z")
+REGION_CODE = re.compile(r"^\d{2}\Z", re.ASCII)
 SEPARATOR = "~"
 
 
@@ -274,10 +274,11 @@ def settings_from_body(body: Mapping[str, Any], unit: Mapping[str, Any], booking
     web = body.get("web", {})
     if not isinstance(web, dict):
         raise InvalidInput.for_param("web", "must be an object with book, rebook and cancel")
-    rules = body.get("eligibility") or {}
+    # Left out or null is "none"; any other value of a wrong type is refused (false, {} or "" were taken as none).
+    rules = {} if body.get("eligibility") is None else body["eligibility"]
     if not isinstance(rules, dict):
         raise InvalidInput.for_param("eligibility", "must be an object")
-    regions = rules.get("regions") or []
+    regions = [] if rules.get("regions") is None else rules["regions"]
     if not isinstance(regions, list) or not all(isinstance(r, str) and REGION_CODE.match(r) for r in regions):
         raise InvalidInput.for_param("eligibility.regions", "must be a list of two-digit region codes")
     min_age = _number(rules, "min_age", 0, 130, None, "eligibility.")
@@ -316,9 +317,9 @@ def _flag(body: Mapping[str, Any], name: str, default: bool, prefix: str = "") -
 def _number(
     body: Mapping[str, Any], name: str, low: int, high: int, default: int | None, prefix: str = ""
 ) -> int | None:
-    value = body.get(name, default)
-    if value is None:
-        return None
+    value = body.get(name)
+    if value is None:  # left out or null: the default (an explicit null used to fail as a 500)
+        return default
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise InvalidInput.for_param(prefix + name, f"must be an integer from {low} to {high}")
     return value

@@ -15,9 +15,9 @@ from eservices_core.errors import InvalidInput, InvalidParam, NotFound
 from eservices_core.identifiers import Sex
 from eservices_core.registry import Commission, StaffMember
 
-LOCAL_TYPE = re.compile(r"^local-[a-z0-9-]{1,40}$")
-REGION = re.compile(r"^\d{2}$")
-MUNICIPALITY = re.compile(r"^\d{4}$")
+LOCAL_TYPE = re.compile(r"^local-[a-z0-9-]{1,40}\Z")
+REGION = re.compile(r"^\d{2}\Z", re.ASCII)
+MUNICIPALITY = re.compile(r"^\d{4}\Z", re.ASCII)
 CATEGORIES = ("contact", "advice", "prescription", "records", "certificate", "booking", "feedback")
 MAX_TERMS = 1000
 SETTINGS = frozenset({"active", "terms", "answer_days", "auto_close_days", "service_area", "restricted"})

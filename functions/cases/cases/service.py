@@ -8,6 +8,7 @@ told what comes next. Errors are domain errors; the API maps them.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import uuid
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
 
 from cases.catalogue import standard_types
 from cases.clinics import Clinic, Clinics
@@ -57,6 +60,7 @@ class CaseNotOpen(Conflict):
     title = "The case is not open for this"
 
 
+logger = Logger(child=True)
 MAX_ATTACHMENTS = 5
 MAX_MESSAGE_LENGTH = 4000
 SAVE_ATTEMPTS = 3
@@ -195,9 +199,10 @@ class Cases:
             "version": 1,
             "runs": 1,
         }
+        counts = (unit_hsa_id, month_of(now), {"incoming": 1})
         try:
             events = [outbox_item(self.workflow.entry("case.created", case))]
-            self.store.create(case, None, idempotency, events)
+            self.store.create(case, None, idempotency, events, counts)
         except DuplicateRequest as duplicate:
             if duplicate.existing["fingerprint"] != fingerprint:
                 raise IdempotencyKeyReused("This Idempotency-Key was used for another request") from None
@@ -206,8 +211,12 @@ class Cases:
                 raise ServiceUnavailable("The case is being created; try again") from None
             self.workflow.start(existing)  # in case the first attempt stored the case but could not start it
             return existing, False
-        self.store.count(unit_hsa_id, month_of(now), {"incoming": 1})
-        self.workflow.start(case)
+        try:
+            self.workflow.start(case)
+        except ServiceUnavailable:
+            # Without its run the case would wait for nobody: take it back, so a retry starts afresh.
+            _undo(lambda: self.store.undo_create(case, idempotency, events, counts))
+            raise
         self.outbox.deliver(events)
         return case, True
 
@@ -357,9 +366,7 @@ class Cases:
             case.pop("pending_next", None)
             return _message(grant, "reopened", "The case was reopened."), None
 
-        case = self._change(grant, case_id, change)
-        self.workflow.start(case)
-        return case
+        return self._change(grant, case_id, change, restart=True)
 
     # ---- shared --------------------------------------------------------------------------------------------
     def _change(
@@ -370,13 +377,17 @@ class Cases:
         *,
         counts: dict[str, int] | None = None,
         answer: bool = False,
+        restart: bool = False,
     ) -> dict[str, Any]:
-        """Read, change, write (retrying a lost optimistic-lock race), then move the workflow on."""
+        """Read, change, write (retrying a lost optimistic-lock race), then move the workflow on (or start a new
+        run: `restart`). If the workflow cannot be told, the change is taken back and the caller gets 503, so
+        a retry does it once: a case never changes without its workflow knowing."""
         for _ in range(SAVE_ATTEMPTS):
             case = self.store.get(grant.patient_id, case_id)
             if case is None:
                 raise NotFound("No such case")
             _require_unit(grant, case)
+            original = copy.deepcopy(case)
             now = now_utc()
             first_answer = answer and "first_answer_at" not in case
             message, next_step = change(case)
@@ -394,21 +405,26 @@ class Cases:
                 )
                 if happened
             ]
+            counted = dict(counts or {})
+            if first_answer:
+                created = datetime.fromisoformat(case["created_at"].replace("Z", "+00:00"))
+                counted[bucket_of((now - created).total_seconds() / 60)] = 1
+            moved = (case["unit_hsa_id"], month_of(now), counted) if counted else None
             try:
-                saved = self.store.save(case, message, events)
+                saved = self.store.save(case, message, events, moved)
             except StaleCase:
                 continue
             break
         else:
             raise ServiceUnavailable("The case is being changed by someone else; try again")
-        month = month_of(now)
-        if first_answer:
-            created = datetime.fromisoformat(case["created_at"].replace("Z", "+00:00"))
-            self.store.count(case["unit_hsa_id"], month, {bucket_of((now - created).total_seconds() / 60): 1})
-        if counts:
-            self.store.count(case["unit_hsa_id"], month, counts)
-        if token and next_step:
-            self.workflow.advance(token, next_step)
+        try:
+            if token and next_step:
+                self.workflow.advance(token, next_step)
+            if restart:
+                self.workflow.start(saved)
+        except ServiceUnavailable:
+            _undo(lambda: self.store.undo_save(original, saved, events, moved))
+            raise
         self.outbox.deliver(events)
         return saved
 
@@ -429,6 +445,14 @@ class Cases:
                 }
             )
         return verified
+
+
+def _undo(undo: Callable[[], None]) -> None:
+    """Take back a stored change whose follow-up failed. If that fails too, the change stays (logged)."""
+    try:
+        undo()
+    except Exception as error:  # the caller raises the first failure; this one is only logged
+        logger.error("a change could not be taken back", extra={"error": type(error).__name__})
 
 
 def _require_unit(grant: AccessGrant, case: dict[str, Any]) -> None:

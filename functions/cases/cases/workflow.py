@@ -94,10 +94,9 @@ class Tasks:
             }
             events = [outbox_item(self.workflow.entry("case.closed", case))]
             try:
-                self.store.save(case, message, events)
+                self.store.save(case, message, events, (case["unit_hsa_id"], month_of(now), {"closed": 1}))
             except StaleCase:
                 continue
-            self.store.count(case["unit_hsa_id"], month_of(now), {"closed": 1})
             self.outbox.deliver(events)
             return
 
@@ -134,12 +133,11 @@ class Tasks:
             else:  # back to staff, who see the failure on the case and can decide again
                 case.update(status=Status.WAITING_FOR_STAFF.value)
             events = [outbox_item(self.workflow.entry("case.closed", case))] if status == "sent" else []
+            closed = (case["unit_hsa_id"], month_of(now), {"closed": 1}) if status == "sent" else None
             try:
-                self.store.save(case, None, events)
+                self.store.save(case, None, events, closed)
             except StaleCase:
                 continue
-            if status == "sent":
-                self.store.count(case["unit_hsa_id"], month_of(now), {"closed": 1})
             self.outbox.deliver(events)
             return
 

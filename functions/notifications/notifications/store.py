@@ -12,6 +12,7 @@ notifications by the minute they are due.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,18 @@ class NotificationStore:
             actions.append(self.table.put({"pk": cpk, "sk": csk, **code}))
         self.table.transact(actions)
 
+    def settings_and_codes(self, patient_id: str, channels: Sequence[str]) -> dict[Key, dict[str, Any]]:
+        """One BatchGetItem: the settings and the pending codes of `channels`, by key (absent: none)."""
+        keys = [settings_key(patient_id), *(code_key(patient_id, c) for c in channels)]
+        return self.table.get_many(keys)
+
+    def restore(self, patient_id: str, channels: Sequence[str], stored: dict[Key, dict[str, Any]]) -> None:
+        """Put the settings and the codes of `channels` back as `stored` (from `settings_and_codes`) had them."""
+        keys = [settings_key(patient_id), *(code_key(patient_id, c) for c in channels)]
+        self.table.transact(
+            [self.table.put(stored[key]) if key in stored else self.table.delete(key) for key in keys]
+        )
+
     def code(self, patient_id: str, channel: str) -> dict[str, Any] | None:
         return self.table.get(code_key(patient_id, channel))
 
@@ -87,12 +100,13 @@ class NotificationStore:
 
     # ---- pending notifications ----------------------------------------------------------------------------------
     def add_pending(self, patient_id: str, kind: str, now: datetime, window: timedelta) -> None:
-        """One UpdateItem: the first event of a window fixes when it is due; later ones only add to it."""
+        """One UpdateItem: the first event of a window fixes when it is due; later ones only mark their kind.
+        A flag, not a count: a redelivered event (at least once) changes nothing."""
         due = due_fields(now + window, patient_id)
         self.table.update_item(
             pending_key(patient_id),
             "SET patient_id = :p, first_at = if_not_exists(first_at, :now), "
-            "due_pk = if_not_exists(due_pk, :dpk), due_sk = if_not_exists(due_sk, :dsk) ADD #kind :one",
+            "due_pk = if_not_exists(due_pk, :dpk), due_sk = if_not_exists(due_sk, :dsk), #kind = :one",
             names={"#kind": kind},
             p=patient_id,
             now=iso(now),

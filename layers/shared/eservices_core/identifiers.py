@@ -17,8 +17,12 @@ HSA_ID_FHIR_SYSTEM = "urn:oid:1.2.752.29.4.19"
 PERSONNUMMER_FHIR_SYSTEM = "http://electronichealth.se/identifier/personnummer"
 SAMORDNINGSNUMMER_FHIR_SYSTEM = "http://electronichealth.se/identifier/samordningsnummer"
 
-_PERSONAL = re.compile(r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$")
-_HSA_ID = re.compile(r"^SE\d{10}-[A-Za-z0-9]+$")
+# ASCII digits only (a plain \d also takes other scripts' digits, e.g. "٨"), matched whole (a plain $ also
+# matches before a final newline).
+_PERSONAL = re.compile(
+    r"(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)", re.ASCII
+)
+_HSA_ID = re.compile(r"SE\d{10}-[A-Za-z0-9]+", re.ASCII)
 HSA_ID_MAX_LENGTH = 31
 SAMORDNING_DAY_OFFSET = 60
 
@@ -87,7 +91,7 @@ def parse_personal_identity(text: str, *, today: date) -> PersonalIdentity:
     used from the year the person turns 100 (rule 1), before or after the birthday: the birth year is then
     100 years before the latest year ending in YY. Raises `InvalidInput` naming the field `personnummer`.
     """
-    match = _PERSONAL.match(text.strip()) if isinstance(text, str) else None
+    match = _PERSONAL.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
         raise _invalid("must be YYMMDD-NNNC or YYYYMMDDNNNC")
     yymmdd, sep, serial, check = match["yymmdd"], match["sep"], match["serial"], match["check"]
@@ -149,7 +153,7 @@ class HsaId:
 
 
 def parse_hsa_id(text: str, *, field_name: str = "hsa_id") -> HsaId:
-    if not isinstance(text, str) or len(text) > HSA_ID_MAX_LENGTH or not _HSA_ID.match(text):
+    if not isinstance(text, str) or len(text) > HSA_ID_MAX_LENGTH or not _HSA_ID.fullmatch(text):
         raise InvalidInput.for_param(
             field_name, "must be SE + 10 digits + '-' + letters/digits, max 31 chars"
         )
@@ -157,4 +161,4 @@ def parse_hsa_id(text: str, *, field_name: str = "hsa_id") -> HsaId:
 
 
 def is_hsa_id(text: str) -> bool:
-    return isinstance(text, str) and len(text) <= HSA_ID_MAX_LENGTH and bool(_HSA_ID.match(text))
+    return isinstance(text, str) and len(text) <= HSA_ID_MAX_LENGTH and bool(_HSA_ID.fullmatch(text))
