@@ -48,11 +48,12 @@ audit-verify: $(VENV)/.synced ## verify the PDL audit log's hash chains (local r
 openapi: $(VENV)/.synced ## regenerate openapi.json (the API description) from template.yaml and the handlers
 	PYTHONPATH=layers/shared:infra $(BIN)/python -m ops.openapi
 
+# Three workers on two cores: the end-to-end tests spend much of their time waiting on their runtimes.
 test: $(VENV)/.synced web/dist/.built ## run every test (unit, integration, e2e, browser)
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.synced web/dist/.built ## the tests without the national-scale feed
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced $(CHECKOV_VENV)/.synced ## ruff, mypy (strict on the shared layer), cfn-lint, checkov
 	$(BIN)/ruff check .

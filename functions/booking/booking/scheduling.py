@@ -10,8 +10,6 @@ stored.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -142,6 +140,11 @@ class ExternalScheduling:
         self._call("CancelBooking", appointment["unit_hsa_id"], bookingId=appointment["external_booking_id"])
 
     def _call(self, operation: str, logical_address: str, **body: Any) -> dict[str, Any]:
+        # Imported here, not at module level: urllib.request (http.client, email, ...) costs the booking API's
+        # cold start several ms, and only clinics with their own booking system need it (make bench).
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             f"{self.url}/{operation}",
             data=json.dumps({"logicalAddress": logical_address, **body}).encode(),

@@ -192,14 +192,24 @@ class Booking:
         return appointment
 
     def rebook(self, grant: AccessGrant, appointment_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Move an active appointment to another time of the same type at the same clinic, atomically."""
-        appointment = self._active(grant, appointment_id)
-        ref = TimeRef.parse(body.get("time_id"))
+        """Move an active appointment to another time of the same type at the same clinic, atomically.
+
+        The appointment, the clinic's settings and the new time are read in one BatchGetItem (make bench)."""
+        try:
+            ref = TimeRef.parse(body.get("time_id"))
+        except InvalidInput:
+            self._active(grant, appointment_id)  # a missing or inactive appointment is answered first
+            raise
+        appointment, *found = self.store.appointment_settings_and_time(grant.patient_id, appointment_id, ref)
+        if appointment is None:
+            raise NotFound("No such appointment")
+        if appointment["status"] != ACTIVE:
+            raise Conflict("Only an active appointment can be changed")
         if (ref.unit_hsa_id, ref.booking_type) != (appointment["unit_hsa_id"], appointment["booking_type"]):
             raise InvalidInput.for_param("time_id", "must be a time of the same type at the same clinic")
         if ref.time_id == appointment["time_id"]:
             raise InvalidInput.for_param("time_id", "is the appointment's own time")
-        settings, slot = self._slot(ref)
+        settings, slot = self._slot(ref, (found[0], found[1]))
         now = now_utc()
         settings.check_changeable(parse_instant(appointment["start"]), now, cancelling=False)
         settings.check_bookable(grant.patient, parse_instant(slot.start), now, rebooking=True)
@@ -331,9 +341,12 @@ class Booking:
             raise NotFound("The clinic has not set up this booking type")
         return Settings.from_item(item)
 
-    def _slot(self, ref: TimeRef) -> tuple[Settings, Slot]:
-        """The clinic's settings and the time as its system has it now (one BatchGetItem for the built-in)."""
-        settings_item, time_item = self.store.settings_and_time(ref)
+    def _slot(
+        self, ref: TimeRef, read: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
+    ) -> tuple[Settings, Slot]:
+        """The clinic's settings and the time as its system has it now (one BatchGetItem for the built-in,
+        none when the caller has `read` both already)."""
+        settings_item, time_item = read if read is not None else self.store.settings_and_time(ref)
         if settings_item is None:
             raise NotFound("No such bookable time")
         settings = Settings.from_item(settings_item)

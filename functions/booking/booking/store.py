@@ -29,10 +29,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from booking.model import REMINDER_BEFORE, TimeRef, iso, parse_instant
-from eservices_core.errors import Conflict
+from eservices_core.errors import Conflict, ServiceUnavailable
 from eservices_core.table import ConditionFailed, Key, Table
 
+logger = Logger(child=True)
 ACTIVE = "active"
 CANCELLED = "cancelled"
 UNIT_INDEX = "UnitAppointments"
@@ -126,15 +129,49 @@ class BookingStore:
 
     # ---- times ----------------------------------------------------------------------------------------------
     def publish(self, times: Sequence[dict[str, Any]]) -> None:
-        """New bookable times (fresh ids, so no condition is needed): one BatchWriteItem per 25."""
-        self.table.put_many([{"pk": time_key(TimeRef(t["unit_hsa_id"], t["booking_type"], t["time_id"]))[0],
-                              "sk": t["time_id"], **t} for t in times])  # fmt: skip
+        """New bookable times (fresh ids, so no condition is needed): one BatchWriteItem per 25. All or none: if
+        a batch fails, those already written are withdrawn again unless someone booked one in the meantime
+        (a conditional delete each: a time with a booking stays, rightly published), and the failure goes to
+        the caller, so a retry does not publish them twice."""
+        items = [{"pk": time_key(TimeRef(t["unit_hsa_id"], t["booking_type"], t["time_id"]))[0],
+                  "sk": t["time_id"], **t} for t in times]  # fmt: skip
+        try:
+            self.table.put_many(items)
+        except ServiceUnavailable:
+            self._withdraw(items)
+            raise
+
+    def _withdraw(self, items: Sequence[dict[str, Any]]) -> None:
+        left = 0
+        for item in items:
+            try:
+                self.table.delete_item(
+                    (item["pk"], item["sk"]), "attribute_not_exists(pk) OR booked = :none", none=0
+                )
+            except ConditionFailed:
+                continue  # booked meanwhile: it stays
+            except ServiceUnavailable:
+                left += 1
+        if left:
+            logger.error("published times could not be withdrawn", extra={"times": left})
 
     def settings_and_time(self, time: TimeRef) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """One BatchGetItem: the clinic's settings for the time's type, and the time."""
         keys = [settings_key(time.unit_hsa_id, time.booking_type), time_key(time)]
         found = self.table.get_many(keys)
         return found.get(keys[0]), found.get(keys[1])
+
+    def appointment_settings_and_time(
+        self, patient_id: str, appointment_id: str, time: TimeRef
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """One BatchGetItem: an appointment, and the clinic's settings and the time it is to move to."""
+        keys = [
+            appointment_key(patient_id, appointment_id),
+            settings_key(time.unit_hsa_id, time.booking_type),
+            time_key(time),
+        ]
+        found = self.table.get_many(keys)
+        return found.get(keys[0]), found.get(keys[1]), found.get(keys[2])
 
     def settings(self, unit_hsa_id: str, booking_type: str) -> dict[str, Any] | None:
         return self.table.get(settings_key(unit_hsa_id, booking_type))

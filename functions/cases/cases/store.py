@@ -9,7 +9,9 @@ Keys:
     UNIT#<hsa-id> HANDED#<type id>#<patient> a restricted type handed to one patient
     UNIT#<hsa-id> STATS#<yyyy-mm>           monthly counters and the first-answer histogram
 Index `UnitQueue` (queue_pk = UNIT#<hsa-id>, queue_sk = <status>#<created at>#<case id>): a unit's work
-queue by status, oldest first. Case ids sort by creation time, so a patient's cases list newest first.
+queue by status, oldest first, projecting only QUEUE_FIELDS (what the queue shows and filters on; answers,
+messages and the workflow's task token stay out). Case ids sort by creation time, so a patient's cases list
+newest first.
 """
 
 from __future__ import annotations
@@ -20,7 +22,26 @@ from typing import Any
 from eservices_core.table import ConditionFailed, Key, Page, Table
 
 QUEUE_INDEX = "UnitQueue"
+# The attributes the UnitQueue index projects (template.yaml must say the same; a test checks it).
+QUEUE_FIELDS = (
+    "case_id",
+    "patient_id",
+    "patient_name",
+    "unit_hsa_id",
+    "unit_name",
+    "type_id",
+    "type_name",
+    "status",
+    "created_at",
+    "updated_at",
+    "due_at",
+    "closed_at",
+    "assignee_hsa_id",
+)
 IDEMPOTENCY_HOURS = 24
+# Attempts of a transaction that another one was writing at the same moment (e.g. the unit's month counters).
+CONFLICT_ATTEMPTS = 3
+Counts = tuple[str, str, dict[str, int]]  # unit HSA-ID, month (yyyy-mm), counter -> amount
 
 
 class StaleCase(Exception):
@@ -104,9 +125,10 @@ class CaseStore:
         first_message: dict[str, Any] | None,
         idempotency: tuple[str, str, int] | None,
         outbox: Sequence[dict[str, Any]] = (),
+        counts: Counts | None = None,
     ) -> None:
-        """One transaction: the case, its first message, its events (outbox) and the idempotency record, or
-        nothing.
+        """One transaction: the case, its first message, its events (outbox), the idempotency record and the
+        unit's month counters, or nothing.
 
         `idempotency` is (key, request fingerprint, expiry epoch); a key already used raises DuplicateRequest
         with what it created."""
@@ -132,14 +154,34 @@ class CaseStore:
                 "expires_at": expires_at,
             }
             actions.append(self.table.put(record, "attribute_not_exists(pk)"))
+        key_at = len(actions) - 1
+        if counts:
+            actions.append(self._count(*counts))
         try:
-            self.table.transact(actions)
+            self.table.transact(actions, attempts=CONFLICT_ATTEMPTS)
         except ConditionFailed as failed:
-            if idempotency and len(actions) - 1 in failed.indexes:
+            if idempotency and key_at in failed.indexes:
                 existing = self.table.get(idempotency_key(patient_id, idempotency[0]))
                 if existing:
                     raise DuplicateRequest(existing) from None
             raise StaleCase("a case with this id exists") from None
+
+    def undo_create(
+        self,
+        case: dict[str, Any],
+        idempotency: tuple[str, str, int] | None,
+        outbox: Sequence[dict[str, Any]] = (),
+        counts: Counts | None = None,
+    ) -> None:
+        """Take back what `create` wrote (if the case was not changed since): one transaction."""
+        key = case_key(case["patient_id"], case["case_id"])
+        actions = [self.table.delete(key, "version = :v", v=case["version"])]
+        if idempotency:
+            actions.append(self.table.delete(idempotency_key(case["patient_id"], idempotency[0])))
+        actions += [self.table.delete((event["pk"], event["sk"])) for event in outbox]
+        if counts:
+            actions.append(self._count(*counts, sign=-1))
+        self.table.transact(actions, attempts=CONFLICT_ATTEMPTS)
 
     def get(self, patient_id: str, case_id: str) -> dict[str, Any] | None:
         """One GetItem."""
@@ -173,9 +215,10 @@ class CaseStore:
         case: dict[str, Any],
         message: dict[str, Any] | None = None,
         outbox: Sequence[dict[str, Any]] = (),
+        counts: Counts | None = None,
     ) -> dict[str, Any]:
-        """Write a changed case (optimistic lock on `version`) and, in the same transaction, a new message and
-        the events that report the change (outbox)."""
+        """Write a changed case (optimistic lock on `version`) and, in the same transaction, a new message, the
+        events that report the change (outbox) and the unit's month counters it moves."""
         expected = case["version"]
         updated = {**case, "version": expected + 1}
         if message:
@@ -187,14 +230,35 @@ class CaseStore:
             mpk, msk = message_key(case["patient_id"], case["case_id"], updated["message_count"])
             actions.append(self.table.put({"pk": mpk, "sk": msk, **message}, "attribute_not_exists(pk)"))
         actions += [self.table.put(event) for event in outbox]
+        if counts:
+            actions.append(self._count(*counts))
         try:
             if len(actions) > 1:
-                self.table.transact(actions)
+                self.table.transact(actions, attempts=CONFLICT_ATTEMPTS)
             else:
                 self.table.put_item(item, "version = :version", version=expected)
         except ConditionFailed:
             raise StaleCase("the case changed meanwhile") from None
         return item
+
+    def undo_save(
+        self,
+        original: dict[str, Any],
+        saved: dict[str, Any],
+        outbox: Sequence[dict[str, Any]] = (),
+        counts: Counts | None = None,
+    ) -> None:
+        """Put a case back as it was before `save` (if nothing changed it since), taking back its new message,
+        events and counters: one transaction."""
+        actions = [self.table.put(original, "version = :v", v=saved["version"])]
+        if saved.get("message_count", 0) != original.get("message_count", 0):
+            actions.append(
+                self.table.delete(message_key(saved["patient_id"], saved["case_id"], saved["message_count"]))
+            )
+        actions += [self.table.delete((event["pk"], event["sk"])) for event in outbox]
+        if counts:
+            actions.append(self._count(*counts, sign=-1))
+        self.table.transact(actions, attempts=CONFLICT_ATTEMPTS)
 
     def queue(
         self,
@@ -218,8 +282,12 @@ class CaseStore:
         )
 
     # ---- statistics -----------------------------------------------------------------------------------------
-    def count(self, unit_hsa_id: str, month: str, counts: dict[str, int]) -> None:
-        self.table.increment(stats_key(unit_hsa_id, month), counts)
+    def _count(self, unit_hsa_id: str, month: str, counts: dict[str, int], sign: int = 1) -> dict[str, Any]:
+        """The Update action of a transaction that adds `counts` (times `sign`) to the unit's month counters."""
+        names = {f"#c{i}": name for i, name in enumerate(counts)}
+        values: dict[str, Any] = {f"c{i}": sign * n for i, n in enumerate(counts.values())}
+        expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
+        return self.table.update(stats_key(unit_hsa_id, month), expression, names=names, **values)
 
     def stats(self, unit_hsa_id: str, month: str) -> dict[str, Any]:
         return self.table.get(stats_key(unit_hsa_id, month)) or {}

@@ -27,11 +27,11 @@ from eservices_core.identifiers import parse_personal_identity
 from eservices_core.inbound import Contract, RejectedMessage, process_inbound
 from eservices_core.outbox import Outbox, event_entry, outbox_item
 from eservices_core.registry import Registry
-from eservices_core.routing import access_services
+from eservices_core.services import access_services  # not routing: no HTTP resolver here
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
 from inbox.config import DeliveryConfig
-from inbox.store import AlreadyDelivered, InboxStore, view_sk
+from inbox.store import AlreadyDelivered, InboxStore, iso, view_sk
 
 logger = Logger(service="inbox-delivery")
 metrics = Metrics(namespace="OpenEServices", service="inbox-delivery")
@@ -39,10 +39,6 @@ CONTRACT = Contract(Path(__file__).parent / "contracts" / "inbox-message.v1.sche
 EVENT_SOURCE = "eservices.inbox"
 NEVER = "9999-12-31T23:59:59Z"
 SYSTEM_CACHE_SECONDS = 60
-
-
-def iso(instant: datetime) -> str:
-    return instant.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def instant(value: str) -> datetime:

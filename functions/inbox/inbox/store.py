@@ -13,6 +13,7 @@ stays until `purge_at` (the retention period, TTL).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from eservices_core.table import ConditionFailed, Key, Page, Table
@@ -22,6 +23,11 @@ UNREAD_INDEX = "UnreadFirst"
 
 class AlreadyDelivered(Exception):
     """This (system, message id) was stored before: the redelivery is acknowledged, nothing is added."""
+
+
+def iso(instant: datetime) -> str:
+    """An instant as the inbox stores and compares it (UTC, seconds, `Z`)."""
+    return instant.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def message_key(patient_id: str, message_id: str) -> Key:

@@ -16,7 +16,7 @@ from eservices_core.clock import today_stockholm
 from eservices_core.errors import InvalidInput
 from eservices_core.identifiers import parse_personal_identity
 from eservices_core.registry import Registry
-from eservices_core.routing import access_services
+from eservices_core.services import access_services  # not routing: no HTTP resolver here
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
 from notifications.config import ActiveUserConfig

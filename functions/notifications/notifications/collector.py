@@ -17,7 +17,7 @@ from eservices_core import aws
 from eservices_core.clock import now_utc
 from eservices_core.guardianship import GuardianAccess, guardian_access
 from eservices_core.registry import Registry
-from eservices_core.routing import access_services
+from eservices_core.services import access_services  # not routing: no HTTP resolver here
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
 from notifications.config import NotificationsConfig

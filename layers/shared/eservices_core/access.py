@@ -24,6 +24,8 @@ from eservices_core.guardianship import GuardianAccess, guardian_access
 from eservices_core.registry import CARE_PURPOSE, Commission, Patient
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from eservices_core.identifiers import PersonalIdentity
     from eservices_core.registry import GuardianView, StaffMember
 
@@ -42,6 +44,14 @@ class AccessRegistry(Protocol):
     def staff_view(
         self, hsa_id: str, commission_id: str, patient_id: str | None
     ) -> tuple[StaffMember | None, Commission | None, Patient | None]: ...
+
+
+class StaffListRegistry(AccessRegistry, Protocol):
+    """What the policy reads for a list of patients staff see at once."""
+
+    def staff_view_many(
+        self, hsa_id: str, commission_id: str, patient_ids: Sequence[str]
+    ) -> tuple[StaffMember | None, Commission | None, dict[str, Patient]]: ...
 
 
 NO_SUCH_PATIENT = "No patient with this id that you may act for"
@@ -165,6 +175,22 @@ def _authorize_staff(registry: AccessRegistry, staff: Staff, patient_id: str, ac
     if patient is None:
         raise NotFound("No patient with this id")
     return AccessGrant(staff, patient, action, "staff", commission=commission, staff_member=member)
+
+
+def authorize_staff_many(
+    registry: StaffListRegistry, staff: Staff, patient_ids: Sequence[str], action: Action
+) -> dict[str, AccessGrant]:
+    """`authorize` for a list of patients one staff member sees at once (a day's appointments): the same
+    decision for each, read in one round trip per 98 patients instead of one per patient. Patients that do
+    not exist are left out; a commission that does not allow the action refuses the whole list."""
+    member, commission, patients = registry.staff_view_many(
+        staff.hsa_id, require_commission_id(staff), patient_ids
+    )
+    commission = active_commission(member, commission, action)
+    return {
+        patient_id: AccessGrant(staff, patient, action, "staff", commission=commission, staff_member=member)
+        for patient_id, patient in patients.items()
+    }
 
 
 def require_commission_id(staff: Staff) -> str:

@@ -14,12 +14,10 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from eservices_core import aws
 from eservices_core.access import (
     AccessGrant,
     Action,
@@ -29,12 +27,11 @@ from eservices_core.access import (
     require_commission_id,
 )
 from eservices_core.actors import Resident, Staff, resident_from_claims, staff_from_claims
-from eservices_core.audit import AuditLog, Verb
-from eservices_core.config import require, require_int
+from eservices_core.audit import Verb
 from eservices_core.problems import install_problem_handlers
-from eservices_core.registry import Commission, Registry, StaffMember
-from eservices_core.table import Table
-from eservices_core.wiring import composition_root
+from eservices_core.registry import Commission, StaffMember
+from eservices_core.services import AccessServices as AccessServices  # re-exported for the API routes
+from eservices_core.services import access_services
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
@@ -56,26 +53,6 @@ class PatientRoute:
     path: str  # as the template writes it: /v1/patients/{patientId}/...
     action: Action
     audience: str
-
-
-@dataclass(frozen=True, slots=True)
-class AccessServices:
-    registry: Registry
-    audit: AuditLog
-    minimum_resident_assurance: int
-
-
-@composition_root
-def access_services() -> AccessServices:
-    """The identity store and the audit log, from the settings every patient-scoped function is given."""
-    client = aws.dynamodb()
-    return AccessServices(
-        registry=Registry(Table(client, require("IDENTITY_TABLE_NAME"))),
-        audit=AuditLog(
-            Table(client, require("AUDIT_TABLE_NAME")), timedelta(days=require_int("AUDIT_RETENTION_DAYS"))
-        ),
-        minimum_resident_assurance=require_int("MINIMUM_RESIDENT_ASSURANCE"),
-    )
 
 
 def template_path(rule: str) -> str:
