@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from eservices_core.clock import today_stockholm
 from local_runtime import demo
 from tests.e2e.web_support import DESKTOP, PHONE, axe_violations, go, heading, log_in, screenshot
 from tests.support.http import call, get_json, resident_token, send_json
@@ -272,6 +274,8 @@ def test_inbox_appointments_notifications_and_logout_work_from_the_pages(runtime
     page.get_by_role("link", name="Boka tid", exact=True).click()
     page.get_by_label("Vad vill du boka?").select_option(label="Vaccination mot pneumokocker")
     page.get_by_label("Nära ort eller kommun").fill("Nacka")
+    # Two days ahead: a visit within the 24-hour change deadline could not be moved or cancelled on the web.
+    page.get_by_label(re.compile("^Från och med datum")).fill(str(today_stockholm() + timedelta(days=2)))
     page.get_by_role("button", name="Sök lediga tider").click()
     expect(page.locator(".time-where").first).to_contain_text("km bort")
     page.locator(".time-book").first.click()

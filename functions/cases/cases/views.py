@@ -149,7 +149,7 @@ def reply_text(body: dict[str, Any]) -> str:
     return joined
 
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])$")  # year 0000 is no date
 
 
 def statistics(store: CaseStore, unit_hsa_id: str, query: dict[str, str]) -> dict[str, Any]:

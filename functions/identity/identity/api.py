@@ -12,12 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eservices_core import aws
 from eservices_core.access import AccessGrant, Action, authorize
+from eservices_core.apidoc import CURSOR, LIMIT, described, items_of, page_of
 from eservices_core.audit import Verb
 from eservices_core.clock import today_stockholm
 from eservices_core.requests import json_object, limit_param, string_field
 from eservices_core.routing import RESIDENT, STAFF, EServiceResolver, access_services
 from eservices_core.table import Table
 from eservices_core.wiring import composition_root
+from identity import api_schemas as s
 from identity import views
 from identity.store import IdentityStore
 
@@ -40,6 +42,7 @@ def _store() -> IdentityStore:
 
 # ---- residents ----------------------------------------------------------------------------------------------
 @app.get("/v1/me")
+@described({200: s.ME})
 def me() -> dict[str, Any]:
     """The caller and the patients they may act for now (themselves first, then children under 13)."""
     resident = app.resident()
@@ -63,12 +66,16 @@ def _seen(patient_id: str) -> None:
 
 
 @app.patient_route("GET", "/v1/patients/<patientId>", action=READ_PATIENT, audience=RESIDENT)
+@described({200: s.PATIENT})
 def patient(grant: AccessGrant) -> dict[str, Any]:
+    """One patient the caller may act for, and in what capacity."""
     return views.patient(grant)
 
 
 @app.patient_route("GET", "/v1/patients/<patientId>/access-log", action=READ_ACCESS_LOG, audience=RESIDENT)
+@described({200: page_of(s.ACCESS_ENTRY)}, query=(LIMIT, CURSOR))
 def access_log(grant: AccessGrant) -> dict[str, Any]:
+    """Staff accesses to the patient's data, newest first (rule 16)."""
     query = app.current_event.query_string_parameters or {}
     return views.access_log(
         access_services().audit, grant.patient_id, limit_param(query), query.get("cursor")
@@ -77,12 +84,14 @@ def access_log(grant: AccessGrant) -> dict[str, Any]:
 
 # ---- staff --------------------------------------------------------------------------------------------------
 @app.get("/v1/staff/me")
+@described({200: s.STAFF_ME}, commission=False)
 def staff_me() -> dict[str, Any]:
     """The caller's active commissions; one of their ids goes in X-Commission-Id on every staff request."""
     return views.staff_me(access_services().registry, app.staff())
 
 
 @app.post("/v1/staff/patient-lookups")
+@described({200: s.LOOKED_UP}, body=s.LOOKUP_REQUEST, problems=(404,))
 def patient_lookup() -> dict[str, Any]:
     """Find a patient by personal identity number (in the body, never the URL); the lookup is audited."""
     staff = app.staff()
@@ -99,14 +108,23 @@ def patient_lookup() -> dict[str, Any]:
 
 
 @app.patient_route("GET", "/v1/staff/patients/<patientId>/guardians", action=READ_GUARDIANS, audience=STAFF)
+@described({200: items_of(s.GUARDIAN)}, links={200: s.GUARDIAN_LINKS})
 def guardians(grant: AccessGrant) -> dict[str, Any]:
+    """The register's guardians of the patient (current and former), with their blocks."""
     return {"items": _store().guardians(grant.patient_id)}
 
 
 @app.patient_route(
     "POST", "/v1/staff/patients/<patientId>/guardian-blocks", action=CHANGE_GUARDIAN_BLOCK, audience=STAFF
 )
+@described(
+    {201: s.BLOCK, 200: s.BLOCK},
+    body=s.BLOCK_REQUEST,
+    headers={201: {"Location": "the block"}, 200: {"Location": "the block"}},
+    links={201: s.BLOCK_LINKS, 200: s.BLOCK_LINKS},
+)
 def block_guardian(grant: AccessGrant) -> Response[str]:
+    """Block a guardian from acting for the patient (rule 9); 200 when already blocked."""
     body = json_object(app.current_event.body)
     guardian_id = string_field(body, "guardian_patient_id")
     assert grant.commission is not None
@@ -125,7 +143,9 @@ def block_guardian(grant: AccessGrant) -> Response[str]:
     action=CHANGE_GUARDIAN_BLOCK,
     audience=STAFF,
 )
+@described({204: None})
 def lift_guardian_block(grant: AccessGrant, guardianPatientId: str) -> Response[str]:
+    """Lift a block; 404 when the guardian is not blocked."""
     _store().lift_block(grant.patient_id, guardianPatientId)
     return Response(status_code=204, body="")
 

@@ -3,6 +3,7 @@ systems sent them. Patient data only through `patient_route` (policy + audit fir
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -11,18 +12,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eservices_core import aws
 from eservices_core.access import AccessGrant, Action
+from eservices_core.apidoc import described, page_of
 from eservices_core.audit import Verb
 from eservices_core.clock import now_utc
 from eservices_core.cursor import decode_cursor, encode_cursor, fingerprint
 from eservices_core.errors import InvalidInput, NotFound
 from eservices_core.requests import json_object, limit_param
 from eservices_core.routing import RESIDENT, EServiceResolver
-from eservices_core.table import Table
+from eservices_core.table import ConditionFailed, Table
 from eservices_core.wiring import composition_root
+from inbox import api_schemas as s
 from inbox.config import ApiConfig
-from inbox.delivery import iso
 from inbox.markup import blocks
-from inbox.store import InboxStore, view_sk
+from inbox.store import InboxStore, iso, view_sk  # not inbox.delivery: its batch machinery slows cold starts
 
 logger = Logger(service="inbox")
 app = EServiceResolver(logger)
@@ -62,6 +64,7 @@ def full(message: dict[str, Any]) -> dict[str, Any]:
 
 
 @app.patient_route("GET", INBOX, action=READ_INBOX, audience=RESIDENT)
+@described({200: page_of(s.SUMMARY)}, query=s.LISTING, links={200: s.LISTED})
 def inbox(grant: AccessGrant) -> dict[str, Any]:
     """The patient's messages: `order` newest (default) or unread-first, `category`, `archived` (false: the
     inbox, true: the archive), cursor pagination. Expired and deleted messages are not shown."""
@@ -98,19 +101,21 @@ def inbox(grant: AccessGrant) -> dict[str, Any]:
 
 
 @app.patient_route("GET", f"{INBOX}/<messageId>", action=READ_INBOX, audience=RESIDENT)
+@described({200: s.MESSAGE}, path={"messageId": s.MESSAGE_ID})
 def read(grant: AccessGrant, messageId: str) -> dict[str, Any]:
     """One message, with its body as blocks to render; reading it marks it read."""
     message = _shown(grant, messageId)
     if "read_at" not in message:
         changes = {"read_at": iso(now_utc()), "view_sk": view_sk(messageId, unread=False)}
-        _store().change(message, changes)
+        _change(message, changes)
         message |= changes
     return full(message)
 
 
 @app.patient_route("PATCH", f"{INBOX}/<messageId>", action=WRITE_INBOX, audience=RESIDENT)
+@described({200: s.MESSAGE}, body=s.CHANGE, path={"messageId": s.MESSAGE_ID})
 def update(grant: AccessGrant, messageId: str) -> dict[str, Any]:
-    """`archived` and `read` (true or false)."""
+    """Archive a message or move it back, mark it read or unread: `archived` and `read` (true or false)."""
     body = json_object(app.current_event.body)
     unknown = set(body) - {"archived", "read"}
     if unknown or not body:
@@ -132,16 +137,25 @@ def update(grant: AccessGrant, messageId: str) -> dict[str, Any]:
         removed.append("read_at")
         message.pop("read_at", None)
     if changes or removed:
-        _store().change(message, changes or {"archived": message["archived"]}, removed)
+        _change(message, changes or {"archived": message["archived"]}, removed)
     return full(message | changes)
 
 
 @app.patient_route("DELETE", f"{INBOX}/<messageId>", action=WRITE_INBOX, audience=RESIDENT)
+@described({204: None}, path={"messageId": s.MESSAGE_ID})
 def delete(grant: AccessGrant, messageId: str) -> Response[str]:
     """Deleted from view: no longer shown, kept until the retention period ends."""
     message = _shown(grant, messageId)
-    _store().change(message, {"shown": False, "deleted_at": iso(now_utc())})
+    _change(message, {"shown": False, "deleted_at": iso(now_utc())})
     return Response(status_code=204, body="")
+
+
+def _change(message: dict[str, Any], changes: dict[str, Any], removed: Sequence[str] = ()) -> None:
+    """A message deleted from view by another request since it was read is gone: 404 (was a 500)."""
+    try:
+        _store().change(message, changes, removed)
+    except ConditionFailed:
+        raise NotFound("No such message") from None
 
 
 def _shown(grant: AccessGrant, message_id: str) -> dict[str, Any]:
