@@ -3,7 +3,7 @@
 
 import { ApiError } from "./api";
 import { h, uid, type Attrs, type Child } from "./dom";
-import { t, type Key } from "./i18n";
+import { formatDateTime, t, type Key } from "./i18n";
 
 export function pageHeading(text: string, ...lead: Child[]): HTMLElement[] {
   const heading = h("h1", { tabindex: "-1", class: "page-heading" }, text);
@@ -375,4 +375,44 @@ export function takeFlash(): HTMLElement | null {
   const taken = flash;
   flash = null;
   return taken ? notice(taken.kind, h("p", null, taken.text)) : null;
+}
+
+/** A case's messages, oldest first, as residents and staff both see them; what differs is said by `show`. */
+export interface ThreadMessage {
+  author: { kind: string };
+  sent_at: string;
+}
+
+export function threadSection<M extends ThreadMessage>(
+  messages: M[],
+  texts: { title: string; empty: string },
+  show: { author(m: M): string; note(m: M): string | null; text(m: M): string; attachments(m: M): Child },
+): HTMLElement {
+  return h(
+    "section",
+    { class: "section", "aria-labelledby": "thread-title" },
+    h("h2", { id: "thread-title" }, texts.title),
+    messages.length
+      ? h(
+          "ol",
+          { class: "thread" },
+          ...messages.map((m) =>
+            h(
+              "li",
+              { class: m.author.kind === "staff" ? "message message-staff" : "message message-resident" },
+              h(
+                "p",
+                { class: "message-meta" },
+                h("strong", null, show.author(m)),
+                " · ",
+                h("time", { datetime: m.sent_at }, formatDateTime(m.sent_at)),
+                show.note(m) ? ` · ${show.note(m)}` : null,
+              ),
+              h("p", { class: "message-text" }, show.text(m)),
+              show.attachments(m),
+            ),
+          ),
+        )
+      : h("p", null, texts.empty),
+  );
 }

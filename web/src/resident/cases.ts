@@ -17,6 +17,7 @@ import {
   setFlash,
   takeFlash,
   textField,
+  threadSection,
   type Field,
 } from "../ui";
 import { attachmentsField, download, type AttachmentsField } from "./attachments";
@@ -346,34 +347,12 @@ function attachmentList(patient: Patient, caseId: string, attachments: Attachmen
 }
 
 function thread(patient: Patient, item: CaseDetail): HTMLElement {
-  const messages = item.messages ?? [];
-  return h(
-    "section",
-    { class: "section", "aria-labelledby": "thread-title" },
-    h("h2", { id: "thread-title" }, t("cases.thread")),
-    messages.length
-      ? h(
-          "ol",
-          { class: "thread" },
-          ...messages.map((m) =>
-            h(
-              "li",
-              { class: m.author.kind === "staff" ? "message message-staff" : "message message-resident" },
-              h(
-                "p",
-                { class: "message-meta" },
-                h("strong", null, m.author.kind === "staff" ? m.author.name || item.clinic.name || "" : m.author.name || t("cases.you")),
-                " · ",
-                h("time", { datetime: m.sent_at }, formatDateTime(m.sent_at)),
-                m.kind === "information_request" ? ` · ${t("cases.information-request")}` : null,
-              ),
-              h("p", { class: "message-text" }, messageText(m.kind, m.text)),
-              attachmentList(patient, item.case_id, m.attachments ?? []),
-            ),
-          ),
-        )
-      : h("p", null, t("cases.no-messages")),
-  );
+  return threadSection(item.messages ?? [], { title: t("cases.thread"), empty: t("cases.no-messages") }, {
+    author: (m) => (m.author.kind === "staff" ? m.author.name || item.clinic.name || "" : m.author.name || t("cases.you")),
+    note: (m) => (m.kind === "information_request" ? t("cases.information-request") : null),
+    text: (m) => messageText(m.kind, m.text),
+    attachments: (m) => attachmentList(patient, item.case_id, m.attachments ?? []),
+  });
 }
 
 /** Events the platform writes in English get the user's language; people's words are shown as written. */

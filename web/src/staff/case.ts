@@ -17,6 +17,7 @@ import {
   setFlash,
   takeFlash,
   textField,
+  threadSection,
 } from "../ui";
 import { actionProblem, guarded, needCommission, serverProblems, showSummary, type Problem } from "./common";
 import type { Commission, StaffMe } from "./context";
@@ -190,36 +191,13 @@ function messageText(message: CaseMessage): string {
 }
 
 function thread(view: CaseView): HTMLElement {
-  const messages = view.item.messages ?? [];
-  return h(
-    "section",
-    { class: "section", "aria-labelledby": "thread-title" },
-    h("h2", { id: "thread-title" }, st("case.thread")),
-    messages.length
-      ? h(
-          "ol",
-          { class: "thread" },
-          ...messages.map((m) =>
-            h(
-              "li",
-              { class: m.author.kind === "staff" ? "message message-staff" : "message message-resident" },
-              h(
-                "p",
-                { class: "message-meta" },
-                h("strong", null, authorName(m.author)),
-                " · ",
-                h("time", { datetime: m.sent_at }, formatDateTime(m.sent_at)),
-                m.kind === "information_request" || m.kind === "decision" || m.kind === "forwarded"
-                  ? ` · ${st(`case.kind.${m.kind}`)}`
-                  : null,
-              ),
-              h("p", { class: "message-text" }, messageText(m)),
-              attachmentList(view, m.attachments),
-            ),
-          ),
-        )
-      : h("p", null, st("case.no-messages")),
-  );
+  return threadSection(view.item.messages ?? [], { title: st("case.thread"), empty: st("case.no-messages") }, {
+    author: (m) => authorName(m.author),
+    note: (m) =>
+      m.kind === "information_request" || m.kind === "decision" || m.kind === "forwarded" ? st(`case.kind.${m.kind}`) : null,
+    text: (m) => messageText(m),
+    attachments: (m) => attachmentList(view, m.attachments),
+  });
 }
 
 // ---- answer / ask for more information ------------------------------------------------------------------------
