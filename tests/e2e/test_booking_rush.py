@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from eservices_core.clock import today_stockholm
@@ -36,6 +35,7 @@ from eservices_core.table import Table
 from local_runtime import demo, population
 from local_runtime.idp import resident_claims
 from local_runtime.poller import send_all
+from tests.support.aws import emulator_client, queue_depth
 from tests.support.http import get_json, send_json, staff_token
 
 RESIDENTS = 500
@@ -75,24 +75,6 @@ class Attempt:
         return self.body.get("code") if isinstance(self.body, dict) else None
 
 
-def _emulator(runtime: Any) -> dict[str, Any]:
-    """Where boto3 finds the runtime's moto."""
-    return {
-        "endpoint_url": runtime.aws_url,
-        "region_name": "eu-north-1",
-        "aws_access_key_id": "local",
-        "aws_secret_access_key": "local",
-    }
-
-
-def _queue_drained(sqs: Any, url: str) -> bool:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return all(value == "0" for value in attributes.values())
-
-
 @pytest.fixture(scope="module")
 def residents(runtime) -> list[Person]:
     """500 adults (18 to 77 years old) with generated identities and fictional names, through the population
@@ -103,19 +85,17 @@ def residents(runtime) -> list[Person]:
         for i in range(RESIDENTS)
     ]  # fmt: skip
     assert len({pnr for pnr, _ in people}) == RESIDENTS
-    sqs = boto3.client("sqs", **_emulator(runtime))
+    sqs = emulator_client(runtime, "sqs")
     queue = runtime.deployment.lookup("PopulationRegisterQueue", None)
     send_all(sqs, queue, [population.person(pnr, name) for pnr, name in people])
     registry = Registry(
-        Table(
-            boto3.client("dynamodb", **_emulator(runtime)), runtime.deployment.lookup("IdentityTable", None)
-        )
+        Table(emulator_client(runtime, "dynamodb"), runtime.deployment.lookup("IdentityTable", None))
     )
     found: dict[str, str] = {}
     deadline = time.monotonic() + 90
     while len(found) < RESIDENTS:
         assert time.monotonic() < deadline, f"only {len(found)} of {RESIDENTS} residents were registered"
-        if _queue_drained(sqs, queue):
+        if queue_depth(sqs, queue) == 0:
             for pnr, _ in people:
                 if pnr not in found:
                     patient_id = registry.patient_id_of(parse_personal_identity(pnr, today=today))
@@ -265,9 +245,7 @@ def test_500_residents_rushing_20_single_place_times_make_exactly_20_bookings(
     assert all((t["booked"], t["capacity"]) == (1, 1) for t in listed["items"]), listed["items"]
 
     # what is stored: 20 active appointments (the ones answered 201), no time taken twice, one count each
-    table = Table(
-        boto3.client("dynamodb", **_emulator(runtime)), runtime.deployment.lookup("BookingTable", None)
-    )
+    table = Table(emulator_client(runtime, "dynamodb"), runtime.deployment.lookup("BookingTable", None))
     items = list(table.scan())
     ours = {t.split("~")[2] for t in times}
     appointments = [

@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 import pytest
 
 from eservices_core.clock import today_stockholm
@@ -60,6 +59,7 @@ from local_runtime.idp import resident_claims
 from local_runtime.poller import send_all
 from notifications import texts
 from ops import sending_systems
+from tests.support.aws import emulator_client, queue_depth
 from tests.support.http import get_json, send_json
 
 if TYPE_CHECKING:
@@ -108,23 +108,6 @@ class Burst:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _emulator(runtime: Any) -> dict[str, Any]:
-    return {
-        "endpoint_url": runtime.aws_url,
-        "region_name": "eu-north-1",
-        "aws_access_key_id": "local",
-        "aws_secret_access_key": "local",
-    }
-
-
-def _depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
-
-
 def _eventually(check: Callable[[], Any], what: str, timeout: float, every: float = 0.2) -> Any:
     deadline = time.monotonic() + timeout
     while not (result := check()):
@@ -148,15 +131,13 @@ def people(runtime) -> list[Person]:
     born = [demo.years_ago(today, 20 + i % 60, days=(11 * i) % 360) for i in range(RESIDENTS)]
     entries = [(demo.personnummer(b, 100 + i), f"Inkorg Demoburst {i:03d}") for i, b in enumerate(born)]
     assert len({pnr for pnr, _ in entries}) == RESIDENTS
-    sqs = boto3.client("sqs", **_emulator(runtime))
+    sqs = emulator_client(runtime, "sqs")
     queue = runtime.deployment.lookup("PopulationRegisterQueue", None)
     send_all(sqs, queue, [population.person(pnr, name) for pnr, name in entries])
     registry = Registry(
-        Table(
-            boto3.client("dynamodb", **_emulator(runtime)), runtime.deployment.lookup("IdentityTable", None)
-        )
+        Table(emulator_client(runtime, "dynamodb"), runtime.deployment.lookup("IdentityTable", None))
     )
-    _eventually(lambda: _depth(sqs, queue) == 0, "the population register queue drained", 120, 0.5)
+    _eventually(lambda: queue_depth(sqs, queue) == 0, "the population register queue drained", 120, 0.5)
     found = {pnr: registry.patient_id_of(parse_personal_identity(pnr, today=today)) for pnr, _ in entries}
     assert all(found.values()), "every resident is known once the register's queue is drained"
     idp = runtime.idps["resident"]
@@ -276,7 +257,7 @@ def _send_burst(runtime: Any, bodies: list[str]) -> None:
     lock = threading.Lock()
 
     def sender() -> None:
-        sqs = boto3.client("sqs", **_emulator(runtime))
+        sqs = emulator_client(runtime, "sqs")
         while True:
             with lock:
                 chunk = next(chunks, None)
@@ -347,7 +328,7 @@ def _dispatch_now(runtime: Any) -> None:
 
 
 def _scan(runtime: Any, logical_id: str, prefix: str, key: str = "sk") -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", **_emulator(runtime))
+    client = emulator_client(runtime, "dynamodb")
     items = []
     for page in client.get_paginator("scan").paginate(
         TableName=runtime.deployment.lookup(logical_id, None),
@@ -359,7 +340,7 @@ def _scan(runtime: Any, logical_id: str, prefix: str, key: str = "sk") -> list[d
 
 
 def _dead_letters(runtime: Any) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", **_emulator(runtime))
+    sqs = emulator_client(runtime, "sqs")
     url = runtime.deployment.lookup("InboxDeliveryDeadLetterQueue", None)
     found: dict[str, Any] = {}
     while got := sqs.receive_message(
@@ -374,7 +355,7 @@ def burst(runtime, people) -> Burst:
     started = time.monotonic()
     seconds: dict[str, float] = {}
     rng = random.Random(7)
-    sqs = boto3.client("sqs", **_emulator(runtime))
+    sqs = emulator_client(runtime, "sqs")
     queue = {
         name: runtime.deployment.lookup(name, None)
         for name in ("InboxDeliveryQueue", "NotificationEventsQueue", "NotificationSendQueue")
@@ -385,7 +366,7 @@ def burst(runtime, people) -> Burst:
     assert sending_systems.main([*where, "register", RETIRED, "Avvecklat register (test)"]) == 0
     assert sending_systems.main([*where, "deactivate", RETIRED]) == 0
     inbox = sending_systems.store(
-        boto3.client("dynamodb", **_emulator(runtime)), runtime.deployment.lookup("InboxTable", None)
+        emulator_client(runtime, "dynamodb"), runtime.deployment.lookup("InboxTable", None)
     )
     listed = {system["system_id"]: system["active"] for system in sending_systems.systems(inbox)}
     assert listed == dict.fromkeys(demo.SENDING_SYSTEMS, True) | {RETIRED: False}
@@ -396,7 +377,7 @@ def burst(runtime, people) -> Burst:
             pool.map(lambda ip: _save_mobile(runtime, ip[1], ip[0], verify=ip[0] < VERIFIED), chosen)
         )
     verified, unverified = saved[:VERIFIED], saved[VERIFIED:]
-    _eventually(lambda: _depth(sqs, queue["NotificationSendQueue"]) == 0, "the codes sent", 30)
+    _eventually(lambda: queue_depth(sqs, queue["NotificationSendQueue"]) == 0, "the codes sent", 30)
     sent_before = _sent(runtime)
     seconds["residents_and_settings"] = time.monotonic() - started
 
@@ -409,13 +390,13 @@ def burst(runtime, people) -> Burst:
         seconds["sending"] = time.monotonic() - began
 
         def processed() -> bool:
-            left = _depth(sqs, queue["InboxDeliveryQueue"])
+            left = queue_depth(sqs, queue["InboxDeliveryQueue"])
             stored = runtime.runner.invocations["InboxDeliveryFunction"]
             elapsed = time.monotonic() - began
             assert elapsed < PROCESSING_TIMEOUT, (
                 f"{left} messages left after {elapsed:.0f} s ({stored} batches)"
             )
-            return left == 0 and _depth(sqs, queue["NotificationEventsQueue"]) == 0
+            return left == 0 and queue_depth(sqs, queue["NotificationEventsQueue"]) == 0
 
         _eventually(processed, "the burst processed", PROCESSING_TIMEOUT + 10, every=2)
         seconds["processing"] = time.monotonic() - began
@@ -423,7 +404,7 @@ def burst(runtime, people) -> Burst:
         # Every pending notification of the burst is due 60 s after its first event at the latest.
         time.sleep(max(0.0, drained_at + 62 - time.monotonic()))
         _dispatch_now(runtime)
-        _eventually(lambda: _depth(sqs, queue["NotificationSendQueue"]) == 0, "the notices sent", 60)
+        _eventually(lambda: queue_depth(sqs, queue["NotificationSendQueue"]) == 0, "the notices sent", 60)
         seconds["notified"] = time.monotonic() - began
     outbox_left = len(_scan(runtime, "InboxTable", "OUTBOX#", key="pk"))
     stored = _scan(runtime, "InboxTable", "MSG#")

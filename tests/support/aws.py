@@ -138,3 +138,23 @@ def fail_calls(service: str, code: str, *, operation: str | None = None) -> Iter
 
     with aws.watching(service, "before-call", before_call):
         yield
+
+
+def emulator_client(runtime: Any, service: str) -> Any:
+    """A boto3 client of the running local runtime's moto, as an integration outside it would have."""
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=runtime.aws_url,
+        region_name="eu-north-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def queue_depth(sqs: Any, url: str) -> int:
+    """Messages waiting or in flight on a queue."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(v) for v in attributes.values())
