@@ -23,7 +23,7 @@ import { actionProblem, guarded, needCommission, serverProblems, showSummary, ty
 import type { Commission, StaffMe } from "./context";
 import { st } from "./texts";
 import {
-  OPEN,
+  OPEN_STATUSES,
   type Attachment,
   type CaseMessage,
   type FormField,
@@ -66,7 +66,7 @@ export async function casePage(context: PageContext): Promise<void> {
     ]);
     const type = types.configured.find((c) => c.id === item.case_type.id);
     const view: CaseView = { me, commission, item, path };
-    const open = OPEN.includes(item.status);
+    const open = OPEN_STATUSES.includes(item.status);
     const typeName = pick(item.case_type.name) || (type ? pick(type.name) : "") || item.case_type.id;
     fill(
       main,

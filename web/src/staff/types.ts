@@ -2,26 +2,13 @@
 // functions/booking/booking/api.py; the shapes are in their api_schemas.py).
 
 import type { Bilingual } from "../i18n";
+import type { CaseStatus, CaseSummary } from "../resident/types";
 
-export interface Page<T> {
-  items: T[];
-  next_cursor?: string | null;
-}
-
-export type CaseStatus = "waiting_for_staff" | "waiting_for_resident" | "closed" | "withdrawn";
+// A case's status and summary are the same for residents and staff.
+export { OPEN_STATUSES, type CaseStatus, type Page } from "../resident/types";
 export const CASE_STATUSES: CaseStatus[] = ["waiting_for_staff", "waiting_for_resident", "closed", "withdrawn"];
-export const OPEN: CaseStatus[] = ["waiting_for_staff", "waiting_for_resident"];
 
-export interface QueueItem {
-  case_id: string;
-  patient_id: string;
-  clinic: { hsa_id: string; name: string | null };
-  case_type: { id: string; name: Bilingual | null };
-  status: CaseStatus;
-  created_at: string;
-  updated_at: string;
-  due_at: string | null;
-  closed_at: string | null;
+export interface QueueItem extends CaseSummary {
   patient_name: string | null;
   assignee_hsa_id: string | null;
 }
