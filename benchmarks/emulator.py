@@ -6,10 +6,13 @@ import json
 import logging
 import os
 import sys
+import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,3 +61,18 @@ def child_environment(function_environment: dict[str, str], *function_dirs: str)
     """The environment of a fresh interpreter importing a handler: its function's variables and paths."""
     paths = os.pathsep.join(str(p) for p in import_paths(*function_dirs))
     return {**os.environ, **function_environment, "PYTHONPATH": paths}
+
+
+def inbox_message_event(patient_id: str) -> dict[str, Any]:
+    """An `inbox.message-received` event as EventBridge hands it to the notification queue."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "inbox.message-received",
+        "source": "eservices.inbox",
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "eu-north-1",
+        "resources": [],
+        "detail": {"message_id": uuid.uuid4().hex, "patient_id": patient_id, "category": "result"},
+    }

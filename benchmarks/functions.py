@@ -41,6 +41,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.emulator import inbox_message_event
+
 ROOT = Path(__file__).resolve().parents[1]
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
 REQUESTS = int(os.environ.get("BENCH_FUNCTION_REQUESTS", "15"))
@@ -820,24 +822,7 @@ def background(d: Demo, meter: Any) -> dict[str, Any]:
         ]
     residents = ["Anna Demosson", "Erik Demosson", "Maja Demoberg", "Gustav Demogren", "Olle Demolund"]
     deliveries = [_inbox_message(d, residents[n % len(residents)], f"Kallelse {n}") for n in range(10)]
-    received = [
-        {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "inbox.message-received",
-            "source": "eservices.inbox",
-            "account": "123456789012",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "region": "eu-north-1",
-            "resources": [],
-            "detail": {
-                "message_id": uuid.uuid4().hex,
-                "patient_id": d.patient_id(residents[n % 3]),
-                "category": "result",
-            },
-        }
-        for n in range(10)
-    ]
+    received = [inbox_message_event(d.patient_id(residents[n % 3])) for n in range(10)]
     anna = d.patient_id("Anna Demosson")
     notices = [{"patient_id": anna, "channel": "mobile", "kind": "notice"} for _ in range(10)]
     a_case = d.ok(

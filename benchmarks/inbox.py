@@ -23,7 +23,6 @@ import json
 import re
 import statistics
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -31,7 +30,7 @@ from datetime import date
 from typing import Any
 
 from benchmarks.access import REQUESTS
-from benchmarks.emulator import ROOT, local_aws
+from benchmarks.emulator import ROOT, inbox_message_event, local_aws
 
 SYSTEM = "bench-registry"
 SERVICES = ("dynamodb", "events", "sqs")
@@ -169,20 +168,7 @@ def _collector(stack: Any) -> dict[str, Any]:
     arn = stack.arn("NotificationEventsQueue")
 
     def events(patient_ids: list[str]) -> Any:
-        bodies: list[str | dict[str, Any]] = [
-            {
-                "version": "0",
-                "id": str(uuid.uuid4()),
-                "detail-type": "inbox.message-received",
-                "source": "eservices.inbox",
-                "account": "123456789012",
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "region": "eu-north-1",
-                "resources": [],
-                "detail": {"message_id": uuid.uuid4().hex, "patient_id": p, "category": "result"},
-            }
-            for p in patient_ids
-        ]
+        bodies: list[str | dict[str, Any]] = [inbox_message_event(p) for p in patient_ids]
         return stack.invoke("NotificationCollectorFunction", sqs_event(bodies, arn))
 
     return {
