@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from eservices_core.identifiers import PersonalIdentity, Sex, sex_of
-from eservices_core.table import Key, Table
+from eservices_core.table import MAX_BATCH_GET, Key, Table
 
 CARE_PURPOSE = "Vård och behandling"
 
@@ -197,6 +197,14 @@ class Registry:
         """One GetItem."""
         item = self.table.get(profile_key(patient_id))
         return Patient.from_item(item) if item else None
+
+    def patients(self, patient_ids: Sequence[str]) -> dict[str, Patient | None]:
+        """One BatchGetItem per hundred ids: each id's profile, None for an id the platform does not know."""
+        ids = list(dict.fromkeys(patient_ids))
+        found: dict[Key, dict[str, Any]] = {}
+        for start in range(0, len(ids), MAX_BATCH_GET):
+            found |= self.table.get_many([profile_key(p) for p in ids[start : start + MAX_BATCH_GET]])
+        return {p: Patient.from_item(item) if (item := found.get(profile_key(p))) else None for p in ids}
 
     def guardian_view(self, child_id: str, guardian_id: str) -> tuple[Patient | None, GuardianView]:
         """One BatchGetItem: the guardian's profile and everything about their link to the child."""

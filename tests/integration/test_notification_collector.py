@@ -1,0 +1,118 @@
+"""The notification collector reads a whole SQS batch's profiles and settings in two BatchGetItems, not two
+calls per record (a registry's burst of 10,000 inbox messages is 10,000 events), and a failure of those batch
+reads only makes each record read its own."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from eservices_core import aws
+from eservices_core.clock import FixedClock, use_clock
+from eservices_core.table import Table
+from notifications.store import NotificationStore, pending_key
+from tests.support.aws import count_calls
+from tests.support.events import sqs_event
+from tests.support.people import Resident, World
+
+TODAY = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(stack):
+    with use_clock(FixedClock(NOW)):
+        yield World(stack, TODAY)
+
+
+def store(world: World) -> NotificationStore:
+    return NotificationStore(
+        Table(world.stack.session.client("dynamodb"), world.stack.ref("NotificationsTable"))
+    )
+
+
+def wants_inbox_notices(world: World, *people: Resident) -> None:
+    for person in people:
+        settings = {
+            "patient_id": world.patient_id(person),
+            "events": {"inbox": True},
+            "mobile": "+46701234567",
+            "mobile_verified": True,
+        }
+        store(world).save_settings(settings, {})
+
+
+def collect(world: World, *people: Resident) -> dict[str, Any]:
+    """One batch of inbox events, one per person, as the event queue delivers it."""
+    events: list[str | dict[str, Any]] = [
+        {
+            "source": "eservices.inbox",
+            "detail-type": "inbox.message-received",
+            "detail": {"patient_id": world.patient_id(p)},
+        }
+        for p in people
+    ]
+    event = sqs_event(events, world.stack.arn("NotificationEventsQueue"))
+    return world.stack.invoke("NotificationCollectorFunction", event)
+
+
+def pending(world: World, *people: Resident) -> list[bool]:
+    return [store(world).table.get(pending_key(world.patient_id(p))) is not None for p in people]
+
+
+@contextmanager
+def failing_first(operation: str, code: str) -> Iterator[list[str]]:
+    """The first `operation` call of handlers' DynamoDB clients from this thread fails with `code`."""
+    failed: list[str] = []
+    caller = threading.get_ident()
+
+    def before_call(model: Any, **_: Any) -> None:
+        if model.name == operation and not failed and threading.get_ident() == caller:
+            failed.append(operation)
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    with aws.watching("dynamodb", "before-call", before_call):
+        yield failed
+
+
+def test_a_batch_of_ten_adults_costs_two_reads_and_one_write_per_wanted_notice(world):
+    people = [world.resident(f"Samla Batchsson {i}") for i in range(10)]
+    wants_inbox_notices(world, people[1], people[4], people[7])
+
+    with count_calls() as calls:
+        assert collect(world, *people) == {"batchItemFailures": []}
+
+    assert sorted(calls) == ["BatchGetItem", "BatchGetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    assert pending(world, *people) == [i in (1, 4, 7) for i in range(10)]
+
+
+def test_a_child_in_the_batch_brings_its_guardians_who_want_notices(world):
+    adult, parent = world.resident("Vuxen Batchsson"), world.resident("Förälder Batchsson")
+    child = world.resident("Barn Batchsson", age=6)
+    world.guardianship(parent, child)
+    wants_inbox_notices(world, adult, parent)
+
+    assert collect(world, adult, child) == {"batchItemFailures": []}
+
+    assert pending(world, adult, parent, child) == [True, True, False]
+
+
+def test_when_the_batch_reads_are_throttled_each_record_reads_its_own_and_nothing_is_lost(world):
+    people = [world.resident(f"Strypt Batchsson {i}") for i in range(3)]
+    wants_inbox_notices(world, people[0], people[2])
+
+    with (
+        failing_first("BatchGetItem", "ProvisionedThroughputExceededException") as failed,
+        count_calls() as calls,
+    ):
+        assert collect(world, *people) == {"batchItemFailures": []}
+
+    assert failed == ["BatchGetItem"]
+    assert calls.count("GetItem") == 3, calls  # each record's profile, read on its own
+    assert pending(world, *people) == [True, False, True]
