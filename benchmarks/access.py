@@ -11,24 +11,12 @@ Figures go to stdout and benchmarks/results/access.json.
 
 from __future__ import annotations
 
-import json
-import os
-import statistics
-import sys
-import threading
-import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from datetime import date
-from functools import partial
 from typing import Any
 
-from benchmarks.emulator import ROOT, child_environment, local_aws
+from benchmarks.emulator import child_environment, local_aws, write_results
+from benchmarks.per_request import REQUESTS, Operation, measure, print_cold_import
 from benchmarks.run import IMPORT, median_of
-
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
-OTHER_SERVICES = ("stepfunctions", "events", "s3", "sqs")
 
 
 def main() -> None:
@@ -48,17 +36,8 @@ def main() -> None:
         }
         cold["identity_api_ratio"] = cold["identity_api_import_ms"] / cold["baseline_import_ms"]
         operations = _operations(stack)
-        warm = {name: _measure(stack, request) for name, request in operations.items()}
-    report = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "requests": REQUESTS,
-        "cold": cold,
-        "warm": warm,
-    }
-    out = ROOT / "benchmarks/results/access.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    _print(report)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+        warm = {name: measure_request(stack, request) for name, request in operations.items()}
+    write_results("access", {"requests": REQUESTS, "cold": cold, "warm": warm}, _print)
 
 
 def _operations(stack: Any) -> dict[str, dict[str, Any]]:
@@ -91,141 +70,20 @@ def _operations(stack: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-def _table_of(params: dict[str, Any]) -> str:
-    if "TableName" in params:
-        return str(params["TableName"])
-    if "RequestItems" in params:
-        return str(next(iter(params["RequestItems"])))
-    first = params["TransactItems"][0]
-    return str(next(iter(first.values()))["TableName"])
-
-
-@contextmanager
-def _policy_marked(flag: list[bool]) -> Iterator[None]:
-    """Mark the calls made inside the access policy's `authorize`, wherever a route calls it from."""
-    import identity.api
-    from eservices_core import routing
-
-    original = routing.authorize
-
-    def marked(*args: Any, **kwargs: Any) -> Any:
-        flag[0] = True
-        try:
-            return original(*args, **kwargs)
-        finally:
-            flag[0] = False
-
-    modules = [m for m in (identity.api, sys.modules.get("cases.api")) if m is not None]
-    routing.authorize = marked
-    for module in modules:
-        module.authorize = marked  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        routing.authorize = original
-        for module in modules:
-            module.authorize = original  # type: ignore[attr-defined]
-
-
-def _measure(stack: Any, request: dict[str, Any]) -> dict[str, Any]:
-    from eservices_core import aws
-
-    audit_table = stack.ref("AuditTable")
-    calls: list[str] = []
-    waited: dict[str, float] = {}
-    current = [""]
-    started_call = [0.0]
-    in_policy = [False]
-
-    requester = threading.get_ident()  # count the request's calls, not those of workflow tasks meanwhile
-
-    def before(params: dict[str, Any], **_: Any) -> None:
-        if threading.get_ident() != requester:
-            return
-        if _table_of(params) == audit_table:
-            current[0] = "audit"
-        else:
-            current[0] = "access check" if in_policy[0] else "route"
-        calls.append(current[0])
-        started_call[0] = time.perf_counter()
-
-    def after(**_: Any) -> None:
-        if threading.get_ident() != requester:
-            return
-        waited[current[0]] = waited.get(current[0], 0.0) + time.perf_counter() - started_call[0]
-
-    other: Counter[str] = Counter()
-
-    def call() -> int:
-        status, _ = stack.call(
-            request.get("method", "GET"),
-            request["path"],
-            token=request["token"],
-            headers=request.get("headers"),
-            body=request.get("body"),
-            query=request.get("query", ""),
-        )
-        return status
-
-    expected = request.get("expect", 200)
-    assert call() == expected
-    times, own, trips, audit_ms, check_ms, others = [], [], [], [], [], []
-    with ExitStack() as watching:
-        watching.enter_context(_policy_marked(in_policy))
-        watching.enter_context(aws.watching("dynamodb", "before-parameter-build", before))
-        watching.enter_context(aws.watching("dynamodb", "after-call", after))
-        other_started = [0.0]
-
-        def other_before(model: Any, service: str = "", **_: Any) -> None:
-            if threading.get_ident() == requester:
-                other.update([service])
-                other_started[0] = time.perf_counter()
-
-        def other_after(**_: Any) -> None:
-            if threading.get_ident() == requester:
-                waited["other"] = waited.get("other", 0.0) + time.perf_counter() - other_started[0]
-
-        for service in OTHER_SERVICES:
-            watching.enter_context(
-                aws.watching(service, "before-call", partial(other_before, service=service))
-            )
-            watching.enter_context(aws.watching(service, "after-call", other_after))
-        for _ in range(REQUESTS):
-            calls.clear()
-            waited.clear()
-            other.clear()
-            started = time.perf_counter()
-            assert call() == expected
-            elapsed = time.perf_counter() - started
-            times.append(elapsed * 1000)
-            own.append((elapsed - sum(waited.values())) * 1000)
-            trips.append(Counter(calls))
-            audit_ms.append(waited.get("audit", 0.0) * 1000)
-            check_ms.append(waited.get("access check", 0.0) * 1000)
-            others.append(dict(other))
-    worst = {k: max(t[k] for t in trips) for k in ("access check", "audit", "route")}  # DynamoDB only
-    return {
-        "median_ms": round(statistics.median(times), 2),
-        "p95_ms": round(statistics.quantiles(times, n=20)[-1], 2),
-        "own_median_ms": round(statistics.median(own), 2),
-        "round_trips": sum(worst.values()),
-        "access_check_round_trips": worst["access check"],
-        "audit_round_trips": worst["audit"],
-        "route_round_trips": worst["route"],
-        "other_calls": {
-            svc: max(o.get(svc, 0) for o in others) for svc in OTHER_SERVICES if any(svc in o for o in others)
-        },
-        "access_check_wait_median_ms": round(statistics.median(check_ms), 2),
-        "audit_wait_median_ms": round(statistics.median(audit_ms), 2),
+def measure_request(stack: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """The figures of benchmarks.per_request, and the time spent waiting on the access check and the audit."""
+    samples = measure(stack, Operation(lambda: request))
+    return samples.figures() | {
+        "access_check_wait_median_ms": samples.median_wait_ms("access check"),
+        "audit_wait_median_ms": samples.median_wait_ms("audit"),
     }
 
 
 def _print(report: dict[str, Any]) -> None:
     c = report["cold"]
     print("\nAccess policy and PDL audit benchmark (identity e-service)\n")
-    print(f"{'cold import':32} {'ms':>8} {'baseline ms':>12} {'ratio':>7}")
-    print(
-        f"{'identity.api':32} {c['identity_api_import_ms']:8.1f} {c['baseline_import_ms']:12.1f} {c['identity_api_ratio']:7.2f}"
+    print_cold_import(
+        "identity.api", c["identity_api_import_ms"], c["baseline_import_ms"], c["identity_api_ratio"]
     )
     print(f"{'identity.feeds':32} {c['identity_feeds_import_ms']:8.1f}")
     print(

@@ -2,7 +2,7 @@
 
 - cold import of the booking API handler beside the boto3 baseline (fresh interpreters, median);
 - per operation (book, rebook, cancel, search at one clinic and across five, list), through the gateway
-  in-process against a local moto server over HTTP, as benchmarks/access.py measures: handler time (median,
+  in-process against a local moto server over HTTP, as benchmarks/per_request.py measures: handler time (median,
   p95, and its own time without waiting on the emulator), DynamoDB round trips split into the access check,
   the audit write and the route's own work, and the EventBridge (and other) calls. Operations that change
   state are measured one request at a time, the state put back between requests outside the measurement
@@ -19,23 +19,17 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
-from benchmarks.access import OTHER_SERVICES, REQUESTS, _policy_marked, _table_of
-from benchmarks.emulator import ROOT, child_environment, local_aws
+from benchmarks.emulator import child_environment, local_aws, start_make_run, stop_make_run, write_results
+from benchmarks.per_request import REQUESTS, Operation, measure, print_cold_import, print_operations
 from benchmarks.run import IMPORT, median_of
 
 CLIENTS = tuple(int(n) for n in os.environ.get("BENCH_BOOKING_CLIENTS", "8,32").split(","))
@@ -63,30 +57,12 @@ def main() -> None:
         cold["booking_api_ratio"] = cold["booking_api_import_ms"] / cold["baseline_import_ms"]
         warm = {name: _measure(stack, operation) for name, operation in _operations(stack).items()}
     throughput = _throughput()
-    report = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "requests": REQUESTS,
-        "cold": cold,
-        "warm": warm,
-        "throughput": throughput,
-    }
-    out = ROOT / "benchmarks/results/booking.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    _print(report)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    write_results(
+        "booking", {"requests": REQUESTS, "cold": cold, "warm": warm, "throughput": throughput}, _print
+    )
 
 
 # ---- round trips and handler time per operation (in-process gateway, moto over HTTP) -----------------------------
-@dataclass
-class Operation:
-    """One measured request at a time: `request()` what to send; `before()` and `after(body)` what puts the
-    state back around it, outside the measurement."""
-
-    request: Callable[[], dict[str, Any]]
-    before: Callable[[], None] = lambda: None
-    after: Callable[[Any], None] = lambda body: None
-
-
 def _operations(stack: Any) -> dict[str, Operation]:
     from local_runtime.generate import catalogue
     from tests.support.people import UNIT, World
@@ -150,100 +126,11 @@ def _operations(stack: Any) -> dict[str, Operation]:
     }  # fmt: skip
 
 
-@contextmanager
-def _counting(stack: Any) -> Iterator[tuple[list[str], Counter[str], dict[str, float]]]:
-    """DynamoDB round trips of the requesting thread by kind (access check, audit, route), its other AWS calls
-    by service, and the time spent waiting on each, as benchmarks/access.py counts them."""
-    from eservices_core import aws
-
-    audit_table = stack.ref("AuditTable")
-    calls: list[str] = []  # "<kind>:<operation>"
-    other: Counter[str] = Counter()
-    waited: dict[str, float] = {}
-    current, started, in_policy = [""], [0.0], [False]
-    requester = threading.get_ident()
-
-    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
-        if threading.get_ident() != requester:
-            return
-        if _table_of(params) == audit_table:
-            current[0] = "audit"
-        else:
-            current[0] = "access check" if in_policy[0] else "route"
-        calls.append(f"{current[0]}:{model.name}")
-        started[0] = time.perf_counter()
-
-    def after(**_: Any) -> None:
-        if threading.get_ident() == requester:
-            waited[current[0]] = waited.get(current[0], 0.0) + time.perf_counter() - started[0]
-
-    def other_before(model: Any, service: str = "", **_: Any) -> None:
-        if threading.get_ident() == requester:
-            other.update([service])
-            started[0] = time.perf_counter()
-
-    def other_after(**_: Any) -> None:
-        if threading.get_ident() == requester:
-            waited["other"] = waited.get("other", 0.0) + time.perf_counter() - started[0]
-
-    with ExitStack() as watching:
-        watching.enter_context(_policy_marked(in_policy))
-        watching.enter_context(aws.watching("dynamodb", "before-parameter-build", before))
-        watching.enter_context(aws.watching("dynamodb", "after-call", after))
-        for service in OTHER_SERVICES:
-            watching.enter_context(
-                aws.watching(service, "before-call", partial(other_before, service=service))
-            )
-            watching.enter_context(aws.watching(service, "after-call", other_after))
-        yield calls, other, waited
-
-
 def _measure(stack: Any, operation: Operation) -> dict[str, Any]:
-    def call() -> Any:
-        request = operation.request()
-        status, body = stack.call(
-            request.get("method", "GET"),
-            request["path"],
-            token=request["token"],
-            body=request.get("body"),
-            query=request.get("query", ""),
-        )
-        assert status == request.get("expect", 200), (request, status, body)
-        return body
-
-    operation.before()
-    operation.after(call())  # warm: the handler imported, the caller's patient id cached
-    times, own, trips, others = [], [], [], []
-    named: list[Counter[str]] = []
-    with _counting(stack) as (calls, other, waited):
-        for _ in range(REQUESTS):
-            operation.before()
-            calls.clear()
-            other.clear()
-            waited.clear()
-            started = time.perf_counter()
-            body = call()
-            elapsed = time.perf_counter() - started
-            times.append(elapsed * 1000)
-            own.append((elapsed - sum(waited.values())) * 1000)
-            trips.append(Counter(call.split(":")[0] for call in calls))
-            named.append(Counter(call.split(":")[1] for call in calls))
-            others.append(dict(other))
-            operation.after(body)
-    worst = {k: max(t[k] for t in trips) for k in ("access check", "audit", "route")}
-    return {
-        "median_ms": round(statistics.median(times), 2),
-        "p95_ms": round(statistics.quantiles(times, n=20)[-1], 2),
-        "own_median_ms": round(statistics.median(own), 2),
-        "round_trips": sum(worst.values()),
-        "access_check_round_trips": worst["access check"],
-        "audit_round_trips": worst["audit"],
-        "route_round_trips": worst["route"],
-        "other_calls": {
-            svc: max(o.get(svc, 0) for o in others) for svc in OTHER_SERVICES if any(svc in o for o in others)
-        },
-        "dynamodb_calls": dict(sorted(max(named, key=lambda n: n.total()).items())),
-    }
+    """The figures of benchmarks.per_request, and the DynamoDB operations of the request that made the most."""
+    samples = measure(stack, operation)
+    most = max(samples.operations, key=lambda n: n.total())
+    return samples.figures() | {"dynamodb_calls": dict(sorted(most.items()))}
 
 
 # ---- requests a second through the local runtime's HTTP gateway --------------------------------------------------
@@ -273,16 +160,7 @@ def _throughput() -> dict[str, Any]:
 
     port, aws_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PORT": str(port), "AWS_PORT": str(aws_port)}
-    env.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = start_make_run(port, aws_port)
     try:
         deadline = time.monotonic() + 300
         while (_http(base, "GET", "/health")[1] or {}).get("parts", {}).get("demo_data") != "loaded":
@@ -292,8 +170,7 @@ def _throughput() -> dict[str, Any]:
         residents, times = _set_up(base, f"http://127.0.0.1:{aws_port}", max(CLIENTS))
         return {str(n): _rush(base, residents[:n], times) for n in CLIENTS}
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=30)
+        stop_make_run(process)
 
 
 def _set_up(base: str, aws_url: str, count: int) -> tuple[list[tuple[str, str]], list[str]]:
@@ -431,20 +308,10 @@ def _p95(values: list[float]) -> float | None:
 def _print(report: dict[str, Any]) -> None:
     c = report["cold"]
     print("\nBooking benchmark\n")
-    print(f"{'cold import':32} {'ms':>8} {'baseline ms':>12} {'ratio':>7}")
-    print(
-        f"{'booking.api':32} {c['booking_api_import_ms']:8.1f} {c['baseline_import_ms']:12.1f} {c['booking_api_ratio']:7.2f}"
+    print_cold_import(
+        "booking.api", c["booking_api_import_ms"], c["baseline_import_ms"], c["booking_api_ratio"]
     )
-    print(
-        f"\n{'operation':36} {'median':>7} {'p95':>7} {'own':>6} {'ddb trips':>9} {'check':>6} {'audit':>6} "
-        f"{'route':>6}  other calls"
-    )
-    for name, w in report["warm"].items():
-        others = ", ".join(f"{k} {v}" for k, v in w["other_calls"].items()) or "-"
-        print(
-            f"{name:36} {w['median_ms']:7.2f} {w['p95_ms']:7.2f} {w['own_median_ms']:6.2f} {w['round_trips']:9d} "
-            f"{w['access_check_round_trips']:6d} {w['audit_round_trips']:6d} {w['route_round_trips']:6d}  {others}"
-        )
+    print_operations(report["warm"], 36)
     print(
         "(ms through the gateway in-process, against a local moto server over HTTP; 'own' leaves out waiting on "
         "it; one request at a time)"

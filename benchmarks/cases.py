@@ -1,18 +1,18 @@
 """`make bench` (part 4): the cases e-service: cold imports, create/list/read per request, state transitions
-per case (what Step Functions Standard bills), measured like benchmarks/access.py.
+per case (what Step Functions Standard bills), measured like benchmarks/access.py (benchmarks/per_request.py).
 
 Figures go to stdout and benchmarks/results/cases.json.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import date
 from typing import Any
 
-from benchmarks.access import OTHER_SERVICES, REQUESTS, _measure
-from benchmarks.emulator import ROOT, child_environment, local_aws
+from benchmarks.access import measure_request
+from benchmarks.emulator import child_environment, local_aws, write_results
+from benchmarks.per_request import OTHER_SERVICES, REQUESTS, print_cold_import, print_operations
 from benchmarks.run import IMPORT, median_of
 
 
@@ -39,19 +39,10 @@ def main() -> None:
         }
         cold["cases_api_ratio"] = cold["cases_api_import_ms"] / cold["baseline_import_ms"]
         world, operations = _operations(stack)
-        warm = {name: _measure(stack, request) for name, request in operations.items()}
+        warm = {name: measure_request(stack, request) for name, request in operations.items()}
         transitions = _transitions(stack, world)
-    report = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "requests": REQUESTS,
-        "cold": cold,
-        "warm": warm,
-        "state_transitions": transitions,
-    }
-    out = ROOT / "benchmarks/results/cases.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    _print(report)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    figures = {"requests": REQUESTS, "cold": cold, "warm": warm, "state_transitions": transitions}
+    write_results("cases", figures, _print)
 
 
 def _operations(stack: Any) -> tuple[Any, dict[str, dict[str, Any]]]:
@@ -146,21 +137,9 @@ def _wait(stack: Any, patient_id: str, case_id: str, who: str) -> None:
 def _print(report: dict[str, Any]) -> None:
     c = report["cold"]
     print("\nCases benchmark\n")
-    print(f"{'cold import':32} {'ms':>8} {'baseline ms':>12} {'ratio':>7}")
-    print(
-        f"{'cases.api':32} {c['cases_api_import_ms']:8.1f} {c['baseline_import_ms']:12.1f} {c['cases_api_ratio']:7.2f}"
-    )
+    print_cold_import("cases.api", c["cases_api_import_ms"], c["baseline_import_ms"], c["cases_api_ratio"])
     print(f"{'cases.workflow':32} {c['cases_workflow_import_ms']:8.1f}")
-    print(
-        f"\n{'operation':34} {'median':>7} {'p95':>7} {'own':>6} {'ddb trips':>9} {'check':>6} {'audit':>6} "
-        f"{'route':>6}  other calls"
-    )
-    for name, w in report["warm"].items():
-        others = ", ".join(f"{k} {v}" for k, v in w["other_calls"].items()) or "-"
-        print(
-            f"{name:34} {w['median_ms']:7.2f} {w['p95_ms']:7.2f} {w['own_median_ms']:6.2f} {w['round_trips']:9d} "
-            f"{w['access_check_round_trips']:6d} {w['audit_round_trips']:6d} {w['route_round_trips']:6d}  {others}"
-        )
+    print_operations(report["warm"], 34)
     print("\nStep Functions Standard, one run of a case")
     for name, t in report["state_transitions"].items():
         print(f"  {name:28} {t['state_transitions']} state transitions, {t['history_events']} history events")

@@ -1,15 +1,18 @@
-"""The set-up every benchmark shares: fake credentials, Lambda's import roots, a moto server on a free port."""
+"""The set-up every benchmark shares: fake credentials, Lambda's import roots, a moto server on a free port,
+`make run` as a user starts it, and where the figures go."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,16 +66,59 @@ def child_environment(function_environment: dict[str, str], *function_dirs: str)
     return {**os.environ, **function_environment, "PYTHONPATH": paths}
 
 
-def inbox_message_event(patient_id: str) -> dict[str, Any]:
-    """An `inbox.message-received` event as EventBridge hands it to the notification queue."""
+def eventbridge_event(detail_type: str, source: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An event as EventBridge hands it to a target (a queue or a function), sent now."""
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": "inbox.message-received",
-        "source": "eservices.inbox",
+        "detail-type": detail_type,
+        "source": source,
         "account": "123456789012",
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "time": _now(),
         "region": "eu-north-1",
         "resources": [],
-        "detail": {"message_id": uuid.uuid4().hex, "patient_id": patient_id, "category": "result"},
+        "detail": detail,
     }
+
+
+def inbox_message_event(patient_id: str) -> dict[str, Any]:
+    """An `inbox.message-received` event as EventBridge hands it to the notification queue."""
+    return eventbridge_event(
+        "inbox.message-received",
+        "eservices.inbox",
+        {"message_id": uuid.uuid4().hex, "patient_id": patient_id, "category": "result"},
+    )
+
+
+def start_make_run(port: int, aws_port: int) -> subprocess.Popen[bytes]:
+    """`make run` on the given ports as a user starts it (environment present), in a process group of its own;
+    not told of any emulator a benchmark started before (the runtime starts its own)."""
+    env = {**os.environ, "PORT": str(port), "AWS_PORT": str(aws_port)}
+    env.pop("AWS_ENDPOINT_URL", None)
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop_make_run(process: subprocess.Popen[bytes]) -> int:
+    """Ctrl-C, as a user stops it; its exit status."""
+    os.killpg(process.pid, signal.SIGINT)
+    return process.wait(timeout=30)
+
+
+def write_results(name: str, figures: dict[str, Any], show: Callable[[dict[str, Any]], None]) -> None:
+    """benchmarks/results/<name>.json (stamped with when), then `show(report)` and where it was written."""
+    report = {"when": _now(), **figures}
+    out = ROOT / "benchmarks/results" / f"{name}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    show(report)
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

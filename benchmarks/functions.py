@@ -41,9 +41,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.emulator import inbox_message_event
+from benchmarks.emulator import ROOT, eventbridge_event, inbox_message_event
 
-ROOT = Path(__file__).resolve().parents[1]
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
 REQUESTS = int(os.environ.get("BENCH_FUNCTION_REQUESTS", "15"))
 METERED = int(os.environ.get("BENCH_METERED", "2"))
@@ -111,15 +110,7 @@ def cold_imports(template: Any) -> dict[str, Any]:
         of_function[logical_id] = key
     any_fn = next(iter(template.functions.values()))
     units["baseline"] = ("benchmarks.baseline_handler", "handler", _lambda_environment(any_fn, [ROOT]))
-    samples: dict[str, list[dict[str, Any]]] = {key: [] for key in units}
-    order = list(units)
-    for key in order:  # bytecode caches, as a deployment package built by sam build has them
-        _child(*units[key])
-    shuffle = random.Random(1177)  # noqa: S311 - an order of runs, not security
-    for _ in range(COLD_RUNS):
-        shuffle.shuffle(order)
-        for key in order:
-            samples[key].append(_child(*units[key]))
+    samples = _interleaved(units, _child)
     baseline = statistics.median(s["ms"] for s in samples["baseline"])
     functions = {}
     for logical_id, key in of_function.items():
@@ -133,6 +124,21 @@ def cold_imports(template: Any) -> dict[str, Any]:
             "heavy_at_import": last["heavy"],
         }
     return {"runs": COLD_RUNS, "baseline_ms": round(baseline, 1), "functions": functions}
+
+
+def _interleaved[T](units: dict[str, tuple[Any, ...]], run: Callable[..., T]) -> dict[str, list[T]]:
+    """`run(*unit)` once per unit for the bytecode caches (as a deployment package built by sam build has them),
+    then COLD_RUNS rounds of every unit in a shuffled order: what the machine drifts by falls on all alike."""
+    order = list(units)
+    for key in order:
+        run(*units[key])
+    samples: dict[str, list[T]] = {key: [] for key in units}
+    shuffle = random.Random(1177)  # noqa: S311 - an order of runs, not security
+    for _ in range(COLD_RUNS):
+        shuffle.shuffle(order)
+        for key in order:
+            samples[key].append(run(*units[key]))
+    return samples
 
 
 def _lambda_environment(fn: Any, paths: list[Path]) -> dict[str, str]:
@@ -191,15 +197,7 @@ def cold_first_requests(d: Demo, ops: list[Operation], template: Any) -> dict[st
     any_fn = next(iter(template.functions.values()))
     env = _lambda_environment(any_fn, [ROOT]) | {"AWS_ENDPOINT_URL": d.rt.aws_url}
     units["baseline"] = ("benchmarks.baseline_handler", "handler", env, "{}")
-    samples: dict[str, list[float]] = {key: [] for key in units}
-    order = list(units)
-    for key in order:
-        _first_request(*units[key])
-    shuffle = random.Random(1177)  # noqa: S311 - an order of runs, not security
-    for _ in range(COLD_RUNS):
-        shuffle.shuffle(order)
-        for key in order:
-            samples[key].append(_first_request(*units[key]))
+    samples = _interleaved(units, _first_request)
     baseline = statistics.median(samples["baseline"])
     return {
         "runs": COLD_RUNS,
@@ -787,17 +785,7 @@ def background(d: Demo, meter: Any) -> dict[str, Any]:
 
     rt, me = d.rt, threading.get_ident()
     arn = lambda queue: rt.deployment.lookup(queue, "Arn")  # noqa: E731
-    scheduled = {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "region": "eu-north-1",
-        "resources": [],
-        "detail": {},
-    }
+    scheduled = eventbridge_event("Scheduled Event", "aws.events", {})
     seconds = itertools.count(10_000_000)
     changed_units = [
         feed_message("care_unit.upserted", u | {"phone": f"08-{600000 + n}"}, seconds=next(seconds))

@@ -29,8 +29,8 @@ from contextlib import ExitStack
 from datetime import date
 from typing import Any
 
-from benchmarks.access import REQUESTS
-from benchmarks.emulator import ROOT, inbox_message_event, local_aws
+from benchmarks.emulator import inbox_message_event, local_aws, write_results
+from benchmarks.per_request import REQUESTS
 
 SYSTEM = "bench-registry"
 SERVICES = ("dynamodb", "events", "sqs")
@@ -48,17 +48,8 @@ def main() -> None:
         stack = Stack(provision(Template(), boto3.session.Session()))
         delivery = _delivery(stack)
         collector = _collector(stack)
-    report = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "batches": REQUESTS,
-        "batch_size": BATCH,
-        "delivery": delivery,
-        "collector": collector,
-    }
-    out = ROOT / "benchmarks/results/inbox.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    _print(report)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    figures = {"batches": REQUESTS, "batch_size": BATCH, "delivery": delivery, "collector": collector}
+    write_results("inbox", figures, _print)
 
 
 def _measure(invoke: Callable[[], Any], per: int = BATCH) -> dict[str, Any]:

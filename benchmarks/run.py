@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.emulator import ROOT, child_environment, local_aws
+from benchmarks.emulator import child_environment, local_aws, write_results
 
 RUNS = int(os.environ.get("BENCH_RUNS", "9"))
 UNITS = int(os.environ.get("BENCH_UNITS", "3000"))
@@ -93,8 +93,7 @@ def main() -> None:
         cold["import_ratio"] = cold["handler_import_ms"] / cold["baseline_import_ms"]
         cold["first_request_ratio"] = cold["handler_first_request_ms"] / cold["baseline_first_request_ms"]
         warm = _warm(runner, http_event)
-    report = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    figures = {
         "machine": {
             "python": platform.python_version(),
             "cpu_count": os.cpu_count(),
@@ -106,10 +105,7 @@ def main() -> None:
         "cold": cold,
         "warm": warm,
     }
-    out = ROOT / "benchmarks/results/directory.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    _print(report)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    write_results("directory", figures, _print)
 
 
 def _warm(runner: Any, http_event: Any) -> dict[str, Any]:

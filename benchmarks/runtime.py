@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
+from benchmarks.emulator import ROOT, start_make_run, stop_make_run
 from local_runtime.runtime import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 QUERIES = {
@@ -76,16 +73,8 @@ def throughput(url: str) -> dict[str, Any]:
 def main() -> None:
     port, aws_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PORT": str(port), "AWS_PORT": str(aws_port)}
     started = time.perf_counter()
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = start_make_run(port, aws_port)
     up = loaded = None
     try:
         while time.perf_counter() - started < 300:
@@ -101,8 +90,7 @@ def main() -> None:
         results = {name: throughput(base + path) for name, path in QUERIES.items()}
     finally:
         stop_started = time.perf_counter()
-        os.killpg(process.pid, signal.SIGINT)
-        code = process.wait(timeout=30)
+        code = stop_make_run(process)
         stopped = time.perf_counter() - stop_started
     report = {
         "make_run_until_gateway_answers_s": round(up or 0, 2),

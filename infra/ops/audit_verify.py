@@ -24,101 +24,36 @@ whole table with strongly consistent reads: run it off-peak on a large table.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from eservices_core.audit import verify_table
 from eservices_core.clock import now_utc
 from eservices_core.table import Table
+from ops import cli
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
-LOCAL_REGION = "eu-north-1"  # the local runtime's region
-LOCAL_KEY = "local"  # the local runtime (moto) accepts any credentials
 TABLE_MARK = "AuditTable"  # the local runtime names each table <stack>-<logical id>
 
 
-class UsageError(Exception):
-    """Something the operator must fix before the table can be verified (exit status 2)."""
-
-
-def local_endpoint() -> str:
-    return f"http://127.0.0.1:{os.environ.get('AWS_PORT', '4566')}"
-
-
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.audit_verify",
-        description="Verify every patient's hash chain in the PDL audit table. "
+    return cli.parser(
+        "python -m ops.audit_verify",
+        "Verify every patient's hash chain in the PDL audit table. "
         "Exit 0 intact, 1 findings, 2 the table could not be read.",
-    )
-    parser.add_argument(
-        "--table",
-        default=os.environ.get("AUDIT_TABLE") or None,
-        help="the audit table (a deployed stack's AuditTableName output; default $AUDIT_TABLE, "
+        table_variable="AUDIT_TABLE",
+        table_help="the audit table (a deployed stack's AuditTableName output; default $AUDIT_TABLE, "
         "else the local runtime's table, found by name at the endpoint)",
-    )
-    parser.add_argument(
-        "--endpoint-url",
-        help="a DynamoDB endpoint (default: AWS itself with --table, else the local runtime at "
-        "http://127.0.0.1:${AWS_PORT:-4566})",
-    )
-    return parser.parse_args(argv)
-
-
-def dynamodb_client(endpoint_url: str | None, *, local: bool) -> DynamoDBClient:
-    """The default credential chain and region, or the local runtime's (which never sees real credentials)."""
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=60)
-    if local:
-        session = boto3.session.Session(
-            aws_access_key_id=LOCAL_KEY, aws_secret_access_key=LOCAL_KEY, region_name=LOCAL_REGION
-        )
-    else:
-        session = boto3.session.Session()
-    return session.client("dynamodb", endpoint_url=endpoint_url, config=config)
-
-
-def find_local_table(client: DynamoDBClient) -> str:
-    names = [
-        name
-        for page in client.get_paginator("list_tables").paginate()
-        for name in page.get("TableNames", [])
-        if TABLE_MARK in name
-    ]
-    if len(names) != 1:
-        found = ", ".join(names) if names else "none"
-        raise UsageError(
-            f"expected one table named *{TABLE_MARK}* at the endpoint, found {found}; "
-            "is the local runtime running (make run)? Otherwise name it with --table"
-        )
-    return names[0]
+    ).parse_args(argv)
 
 
 def verify(table_name: str | None, endpoint_url: str | None) -> int:
-    local = table_name is None
-    if local and endpoint_url is None:
-        endpoint_url = local_endpoint()
-    where = endpoint_url or "AWS"
-    try:
-        client = dynamodb_client(endpoint_url, local=local)
-        if table_name is None:
-            table_name = find_local_table(client)
+    target = cli.Target.of(table_name, endpoint_url)
+    # the message names the table found at the local endpoint too, once it is found
+    with target.explained(lambda: f"read the audit table {table_name or ''}"):
+        client = target.client()
+        table_name = target.table_name(client, TABLE_MARK)
         patients, records, findings = verify_table(Table(client, table_name), now_utc())
-    except EndpointConnectionError as error:
-        hint = " (is the local runtime running? make run)" if local else ""
-        raise UsageError(f"cannot reach {where}{hint}: {error}") from None
-    except ClientError as error:
-        raise UsageError(f"cannot read the audit table {table_name or ''} at {where}: {error}") from None
-    except (BotoCoreError, ValueError) as error:  # no credentials, no region, a malformed endpoint, ...
-        raise UsageError(f"cannot use AWS at {where}: {error}") from None
-    print(f"audit table {table_name} at {where}: {patients} patients, {records} records")
+    print(f"audit table {table_name} at {target.where}: {patients} patients, {records} records")
     for finding in findings:
         seq = "-" if finding.seq is None else str(finding.seq)
         print(f"  patient {finding.patient_id}  seq {seq}  {finding.problem}")
@@ -130,15 +65,7 @@ def verify(table_name: str | None, endpoint_url: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = parse(argv)
-    except SystemExit as exit_:  # --help (0) or a usage error argparse has already explained (2)
-        return 0 if exit_.code in (0, None) else 2
-    try:
-        return verify(args.table, args.endpoint_url)
-    except UsageError as error:
-        print(f"audit-verify: {error}", file=sys.stderr)
-        return 2
+    return cli.main("audit-verify", parse, lambda args: verify(args.table, args.endpoint_url), argv)
 
 
 if __name__ == "__main__":

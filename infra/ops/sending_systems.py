@@ -28,18 +28,16 @@ Exit status: 0 done, 1 `deactivate` of a system that is not registered, 2 the ta
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
-
 from eservices_core.dynamo import from_item
 from eservices_core.table import Table
-from ops.audit_verify import UsageError, dynamodb_client, local_endpoint
+from ops import cli
+from ops.cli import UsageError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -99,38 +97,14 @@ def systems(inbox: InboxStore) -> list[dict[str, Any]]:
     return sorted(found, key=lambda item: str(item["system_id"]))
 
 
-def find_local_table(client: DynamoDBClient) -> str:
-    names = [
-        name
-        for page in client.get_paginator("list_tables").paginate()
-        for name in page.get("TableNames", [])
-        if TABLE_MARK in name
-    ]
-    if len(names) != 1:
-        found = ", ".join(names) if names else "none"
-        raise UsageError(
-            f"expected one table named *{TABLE_MARK}* at the endpoint, found {found}; "
-            "is the local runtime running (make run)? Otherwise name it with --table"
-        )
-    return names[0]
-
-
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.sending_systems",
-        description="Register, deactivate or list the systems that may deliver inbox messages. "
+    parser = cli.parser(
+        "python -m ops.sending_systems",
+        "Register, deactivate or list the systems that may deliver inbox messages. "
         "Exit 0 done, 1 no such system, 2 the table could not be used.",
-    )
-    parser.add_argument(
-        "--table",
-        default=os.environ.get("INBOX_TABLE") or None,
-        help="the inbox table (a deployed stack's InboxTable; default $INBOX_TABLE, else the local "
+        table_variable="INBOX_TABLE",
+        table_help="the inbox table (a deployed stack's InboxTable; default $INBOX_TABLE, else the local "
         "runtime's table, found by name at the endpoint)",
-    )
-    parser.add_argument(
-        "--endpoint-url",
-        help="a DynamoDB endpoint (default: AWS itself with --table, else the local runtime at "
-        "http://127.0.0.1:${AWS_PORT:-4566})",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("register", help="register a system, or rename and re-activate it")
@@ -143,48 +117,33 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
-    local = args.table is None
-    endpoint_url = args.endpoint_url or (local_endpoint() if local else None)
-    where = endpoint_url or "AWS"
+    target = cli.Target.of(args.table, args.endpoint_url)
+    where = target.where
     try:
-        client = dynamodb_client(endpoint_url, local=local)
-        table_name = args.table or find_local_table(client)
-        inbox = store(client, table_name)
-        if args.command == "register":
-            register(inbox, args.system_id, args.name)
-            print(f"registered {args.system_id} ({args.name.strip()}) in {table_name} at {where}")
-        elif args.command == "deactivate":
-            deactivate(inbox, args.system_id)
-            print(f"deactivated {args.system_id} in {table_name} at {where} (applies within a minute)")
-        else:
-            found = systems(inbox)
-            print(f"{len(found)} sending system(s) in {table_name} at {where}")
-            for item in found:
-                state = "active" if item.get("active") else "inactive"
-                print(f"  {item['system_id']:32} {state:8} {item['name']}")
+        with target.explained(lambda: "use the inbox table"):
+            client = target.client()
+            table_name = target.table_name(client, TABLE_MARK)
+            inbox = store(client, table_name)
+            if args.command == "register":
+                register(inbox, args.system_id, args.name)
+                print(f"registered {args.system_id} ({args.name.strip()}) in {table_name} at {where}")
+            elif args.command == "deactivate":
+                deactivate(inbox, args.system_id)
+                print(f"deactivated {args.system_id} in {table_name} at {where} (applies within a minute)")
+            else:
+                found = systems(inbox)
+                print(f"{len(found)} sending system(s) in {table_name} at {where}")
+                for item in found:
+                    state = "active" if item.get("active") else "inactive"
+                    print(f"  {item['system_id']:32} {state:8} {item['name']}")
     except NotRegistered as missing:
         print(f"sending-systems: {missing} is not registered", file=sys.stderr)
         return 1
-    except EndpointConnectionError as error:
-        hint = " (is the local runtime running? make run)" if local else ""
-        raise UsageError(f"cannot reach {where}{hint}: {error}") from None
-    except ClientError as error:
-        raise UsageError(f"cannot use the inbox table at {where}: {error}") from None
-    except (BotoCoreError, ValueError) as error:  # no credentials, no region, a malformed endpoint, ...
-        raise UsageError(f"cannot use AWS at {where}: {error}") from None
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = parse(argv)
-    except SystemExit as exit_:  # --help (0) or a usage error argparse has already explained (2)
-        return 0 if exit_.code in (0, None) else 2
-    try:
-        return run(args)
-    except UsageError as error:
-        print(f"sending-systems: {error}", file=sys.stderr)
-        return 2
+    return cli.main("sending-systems", parse, run, argv)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,14 @@ from booking.model import (
     settings_from_body,
 )
 from booking.scheduling import SchedulingSystem
-from booking.store import ACTIVE, BookingStore, DuplicateRequest, TimeUnavailable, reminder_fields
+from booking.store import (
+    ACTIVE,
+    IDEMPOTENCY_HOURS,
+    BookingStore,
+    DuplicateRequest,
+    TimeUnavailable,
+    reminder_fields,
+)
 from eservices_core.clock import STOCKHOLM, now_utc, stockholm_midnight, today_stockholm
 from eservices_core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from eservices_core.geo import distance_km
@@ -44,7 +51,6 @@ MAX_SEARCH_DAYS = 31
 MAX_SEARCH_CLINICS = 20
 DEFAULT_RADIUS_KM, MAX_RADIUS_KM = 50, 200
 MAX_TIMES_PER_REQUEST = 1000
-IDEMPOTENCY_HOURS = 24
 
 
 class IdempotencyKeyReused(Conflict):

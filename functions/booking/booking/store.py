@@ -41,7 +41,7 @@ CANCELLED = "cancelled"
 UNIT_INDEX = "UnitAppointments"
 REMINDER_INDEX = "Reminders"
 ACTIVE_INDEX = "ActiveAppointments"
-IDEMPOTENCY_HOURS = 24
+IDEMPOTENCY_HOURS = 24  # how long a used Idempotency-Key is kept (the service sets its IDEM# item to expire)
 CONFLICT_ATTEMPTS = 4
 
 
