@@ -16,6 +16,11 @@ attributes once, with the counts only when asked for.
 moto's Query on a table (not an index) sorts every item of the table to find one partition; the replacement
 hands it just that partition, so a query costs what it costs in DynamoDB: the size of what it reads.
 
+moto builds an item attribute by attribute, re-adding the sizes of all earlier attributes at each one to
+enforce the 400 KB limit: quadratic in the attributes. A directory cell item holds one attribute per care unit
+in its square (up to some 230 in the national catalogue), so each change to it cost tens of thousands of size
+walks. The replacement checks the same limit once, on the whole item.
+
 moto is pinned to 5.2.x for these and for the Lambda patch point; tests/unit/test_moto_patches.py guards them.
 """
 
@@ -41,7 +46,26 @@ def install() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _is_retained  # type: ignore[method-assign]
     _patch_queue_counts(Queue, SQSBackend)
     _patch_partition_query(Table)
+    _patch_item_size_check()
     _installed = True
+
+
+def _patch_item_size_check() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key, self.range_key = hash_key, range_key
+        converted = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in converted.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict(converted)  # its __init__ adds without the per-attribute walk
+
+    Item.__init__ = init  # type: ignore[method-assign]
+
+
+ITEM_SIZE_LIMIT = 405_000  # moto's own limit (DynamoDB refuses between 409 and 410 KB)
 
 
 def _patch_partition_query(table_class: Any) -> None:
@@ -170,7 +194,8 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                 errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
                 continue
         errors.append((None, None, None))
-        plan.append((op_type, op, key, copy.deepcopy(current)))
+        # Only an update changes the stored item in place; a put or delete replaces it and leaves `current` as it was.
+        plan.append((op_type, op, key, copy.deepcopy(current) if op_type == "Update" else current))
     if any(code is not None for code, _, _ in errors):
         raise TransactionCanceledException(errors)
 

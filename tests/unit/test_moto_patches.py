@@ -171,3 +171,41 @@ def test_sqs_counts_are_exact_where_asked_and_sends_still_deduplicate():
         for _ in range(2):
             sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
         assert len(sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]) == 1
+
+
+def test_a_put_replacing_an_item_is_undone_when_a_later_write_fails(db):
+    db.put_item(TableName=TABLE, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "v": {"S": "old"}})
+    db.put_item(TableName=TABLE, Item={"pk": {"S": "n"}, "sk": {"S": "1"}, "v": {"S": "text"}})
+    bad_update = {
+        "Update": {
+            "TableName": TABLE,
+            "Key": {"pk": {"S": "n"}, "sk": {"S": "1"}},
+            "UpdateExpression": "ADD v :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    with pytest.raises(ClientError):
+        db.transact_write_items(TransactItems=[put("a", "1", v="new"), bad_update])
+    stored = db.get_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"S": "1"}})["Item"]
+    assert stored["v"] == {"S": "old"}
+
+
+def test_an_item_of_many_attributes_is_stored_and_one_over_400_kb_is_refused(db):
+    many = {f"unit{i:04d}": {"M": {"name": {"S": "Vårdcentral " * 5}}} for i in range(2_000)}
+    db.put_item(TableName=TABLE, Item={"pk": {"S": "cell"}, "sk": {"S": "1"}} | many)
+    stored = db.get_item(TableName=TABLE, Key={"pk": {"S": "cell"}, "sk": {"S": "1"}})["Item"]
+    assert len(stored) == 2 + 2_000
+
+    too_big = {f"unit{i:04d}": {"S": "x" * 1_000} for i in range(410)}
+    with pytest.raises(ClientError) as raised:
+        db.put_item(TableName=TABLE, Item={"pk": {"S": "cell"}, "sk": {"S": "2"}} | too_big)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item size has exceeded the maximum allowed size" in raised.value.response["Error"]["Message"]
+    update = {":big": {"S": "x" * 400_000}}
+    with pytest.raises(ClientError):
+        db.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": "cell"}, "sk": {"S": "1"}},
+            UpdateExpression="SET extra = :big",
+            ExpressionAttributeValues=update,
+        )
