@@ -1,4 +1,5 @@
-"""Fixtures: every test that touches AWS gets a fresh moto account built from template.yaml."""
+"""Fixtures: every test that touches AWS gets a fresh moto account built from template.yaml; `world` fills one
+with people, staff and clinics (tests.support.people) on a fixed day."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ settings.register_profile("project", deadline=None, print_blob=True)
 settings.load_profile("project")
 
 if TYPE_CHECKING:
+    from eservices_core.clock import FixedClock
     from tests.support.aws import Stack
+    from tests.support.people import World
 
 # Fake credentials for moto, set before any client exists; nothing may reach real AWS.
 os.environ.update(
@@ -85,3 +88,22 @@ def workflow_stack(template) -> Iterator[Stack]:
 def module_stack(template) -> Iterator[Stack]:
     """One account for a module whose tests only read (fill it once, in a module fixture)."""
     yield from _stack(template)
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    """The platform's clock stopped at tests.support.people.NOW (move it with `clock.advance`)."""
+    from eservices_core.clock import FixedClock, use_clock
+    from tests.support.people import NOW
+
+    with use_clock(FixedClock(NOW)) as fixed:
+        yield fixed
+
+
+@pytest.fixture
+def world(stack, clock) -> World:
+    """Residents, staff and clinics made through the feeds and the API of `stack` (as a module may override it),
+    on tests.support.people.TODAY with the clock at NOW."""
+    from tests.support.people import TODAY, World
+
+    return World(stack, TODAY)

@@ -30,13 +30,11 @@ import pytest
 from eservices_core.clock import today_stockholm
 from eservices_core.identifiers import parse_personal_identity
 from eservices_core.problems import PROBLEM_CONTENT_TYPE
-from eservices_core.registry import Registry
 from eservices_core.table import Table
-from local_runtime import demo, population
+from local_runtime import demo
 from local_runtime.idp import resident_claims
-from local_runtime.poller import send_all
-from tests.support.aws import emulator_client, queue_depth
-from tests.support.http import get_json, send_json, staff_token
+from tests.support.aws import emulator_client, emulator_registry, queue_depth, send_to_population_register
+from tests.support.http import RegisteredResident, get_json, send_json, staff_token
 
 RESIDENTS = 500
 TIMES = 20
@@ -50,14 +48,6 @@ ADMIN = next(
     for commission in member["commissions"]
     if commission["care_unit_hsa_id"] == CLINIC and "local-administrator" in commission["roles"]
 )
-
-
-@dataclass(frozen=True)
-class Person:
-    personnummer: str
-    name: str
-    patient_id: str
-    token: str
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,7 @@ class Attempt:
 
 
 @pytest.fixture(scope="module")
-def residents(runtime) -> list[Person]:
+def residents(runtime) -> list[RegisteredResident]:
     """500 adults (18 to 77 years old) with generated identities and fictional names, through the population
     register queue; ready once the identity store has every one of them."""
     today = today_stockholm()
@@ -85,12 +75,8 @@ def residents(runtime) -> list[Person]:
         for i in range(RESIDENTS)
     ]  # fmt: skip
     assert len({pnr for pnr, _ in people}) == RESIDENTS
-    sqs = emulator_client(runtime, "sqs")
-    queue = runtime.deployment.lookup("PopulationRegisterQueue", None)
-    send_all(sqs, queue, [population.person(pnr, name) for pnr, name in people])
-    registry = Registry(
-        Table(emulator_client(runtime, "dynamodb"), runtime.deployment.lookup("IdentityTable", None))
-    )
+    sqs, queue = send_to_population_register(runtime, people)
+    registry = emulator_registry(runtime)
     found: dict[str, str] = {}
     deadline = time.monotonic() + 90
     while len(found) < RESIDENTS:
@@ -103,7 +89,10 @@ def residents(runtime) -> list[Person]:
                         found[pnr] = patient_id
         time.sleep(0.2)
     idp = runtime.idps["resident"]
-    return [Person(pnr, name, found[pnr], idp.issue(resident_claims(pnr, name))) for pnr, name in people]
+    return [
+        RegisteredResident(pnr, name, found[pnr], idp.issue(resident_claims(pnr, name)))
+        for pnr, name in people
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -52,15 +52,12 @@ import pytest
 from eservices_core.clock import today_stockholm
 from eservices_core.dynamo import from_item
 from eservices_core.identifiers import parse_personal_identity
-from eservices_core.registry import Registry
-from eservices_core.table import Table
-from local_runtime import demo, population
+from local_runtime import demo
 from local_runtime.idp import resident_claims
-from local_runtime.poller import send_all
 from notifications import texts
 from ops import sending_systems
-from tests.support.aws import emulator_client, queue_depth
-from tests.support.http import get_json, send_json
+from tests.support.aws import emulator_client, emulator_registry, queue_depth, send_to_population_register
+from tests.support.http import RegisteredResident, get_json, send_json
 
 if TYPE_CHECKING:
     from eservices_core.dynamo import Item
@@ -84,11 +81,9 @@ pytestmark = pytest.mark.slow  # minutes on a two-core machine (the module docst
 
 
 @dataclass(frozen=True)
-class Person:
-    personnummer: str
-    name: str
-    patient_id: str
-    token: str
+class Person(RegisteredResident):
+    """A resident of the burst, with the mobile number they saved through the API, if any."""
+
     mobile: str | None = None
 
 
@@ -131,12 +126,8 @@ def people(runtime) -> list[Person]:
     born = [demo.years_ago(today, 20 + i % 60, days=(11 * i) % 360) for i in range(RESIDENTS)]
     entries = [(demo.personnummer(b, 100 + i), f"Inkorg Demoburst {i:03d}") for i, b in enumerate(born)]
     assert len({pnr for pnr, _ in entries}) == RESIDENTS
-    sqs = emulator_client(runtime, "sqs")
-    queue = runtime.deployment.lookup("PopulationRegisterQueue", None)
-    send_all(sqs, queue, [population.person(pnr, name) for pnr, name in entries])
-    registry = Registry(
-        Table(emulator_client(runtime, "dynamodb"), runtime.deployment.lookup("IdentityTable", None))
-    )
+    sqs, queue = send_to_population_register(runtime, entries)
+    registry = emulator_registry(runtime)
     _eventually(lambda: queue_depth(sqs, queue) == 0, "the population register queue drained", 120, 0.5)
     found = {pnr: registry.patient_id_of(parse_personal_identity(pnr, today=today)) for pnr, _ in entries}
     assert all(found.values()), "every resident is known once the register's queue is drained"

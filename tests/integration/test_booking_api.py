@@ -9,29 +9,15 @@ from typing import Any
 import pytest
 
 from booking.store import BookingStore
-from eservices_core.clock import FixedClock, use_clock
 from eservices_core.table import Table
 from tests.support.aws import count_calls
 from tests.support.events import subscribe
 from tests.support.people import OTHER_UNIT, UNIT, StaffMember, World
 
-TODAY = date(2026, 11, 25)  # a Wednesday
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TYPE = "nurse-visit-15"
 VACCINATION = "covid-19-vaccination"
 MONDAY = "2026-11-30"  # five days ahead
 LATER = "2026-12-07"
-
-
-@pytest.fixture
-def clock():
-    with use_clock(FixedClock(NOW)) as clock:
-        yield clock
-
-
-@pytest.fixture
-def world(stack, clock):
-    return World(stack, TODAY)
 
 
 @pytest.fixture

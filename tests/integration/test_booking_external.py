@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -26,15 +26,13 @@ from moto import mock_aws
 
 from booking.model import BUILT_IN, EXTERNAL
 from eservices_core import wiring
-from eservices_core.clock import STOCKHOLM, FixedClock, use_clock
+from eservices_core.clock import STOCKHOLM
 from local_runtime.provision import provision
 from local_runtime.scheduling_simulator import SchedulingSimulator
 from local_runtime.template import Template
 from tests.support.aws import Stack
 from tests.support.people import OTHER_UNIT, UNIT, Resident, StaffMember, World
 
-TODAY = date(2026, 11, 25)  # a Wednesday
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TYPE = "doctor-visit-30"
 MONDAY = "2026-11-30"  # five days ahead
 LATER = "2026-12-07"
@@ -55,17 +53,6 @@ def stack(template, simulator) -> Iterator[Stack]:
         wiring.reset()
         yield Stack(provision(with_platform, boto3.session.Session()))
     wiring.reset()
-
-
-@pytest.fixture
-def clock():
-    with use_clock(FixedClock(NOW)) as clock:
-        yield clock
-
-
-@pytest.fixture
-def world(stack, clock) -> World:
-    return World(stack, TODAY)
 
 
 @dataclass

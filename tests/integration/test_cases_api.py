@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from cases.catalogue import standard_types
-from eservices_core.clock import FixedClock, use_clock
 from eservices_core.table import Table
 from local_runtime import population
 from tests.support.aws import count_calls
-from tests.support.people import ANSWERS, CARE, OTHER_UNIT, PRIVATE_UNIT, UNIT, Resident, StaffMember, World
+from tests.support.people import (
+    ANSWERS,
+    CARE,
+    OTHER_UNIT,
+    PRIVATE_UNIT,
+    UNIT,
+    Resident,
+    StaffMember,
+    World,
+)
 
-TODAY = date(2026, 11, 25)  # a Wednesday
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TERMS = {"sv": "Vi svarar inom 2 dagar.", "en": "We answer within 2 days."}
 SAMPLE: dict[str, dict[str, Any]] = {
     **ANSWERS,
@@ -53,17 +59,6 @@ LOCAL_TYPE: dict[str, Any] = {
     "answer_days": 5,
     "form": LOCAL_FORM,
 }
-
-
-@pytest.fixture
-def clock():
-    with use_clock(FixedClock(NOW)) as clock:
-        yield clock
-
-
-@pytest.fixture
-def world(stack, clock):
-    return World(stack, TODAY)
 
 
 @pytest.fixture

@@ -9,27 +9,18 @@ from typing import Any
 
 import pytest
 
-from eservices_core.clock import FixedClock, use_clock
 from eservices_core.table import Table
 from inbox.store import InboxStore
 from local_runtime.demo import personnummer
 from tests.support.events import sqs_event, subscribe
-from tests.support.people import World
+from tests.support.people import NOW, World
 
-TODAY = date(2026, 11, 25)
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SYSTEM = "demo-quality-registry"
 
 
 @pytest.fixture
-def clock():
-    with use_clock(FixedClock(NOW)) as clock:
-        yield clock
-
-
-@pytest.fixture
-def world(stack, clock):
-    world = World(stack, TODAY)
+def world(world):
+    """The shared world (tests/conftest.py), SYSTEM registered as a sending system in it."""
     store(world).register_system(SYSTEM, "Nationellt Demoregister")
     return world
 

@@ -7,28 +7,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 
 from eservices_core import aws
-from eservices_core.clock import FixedClock, use_clock
 from eservices_core.table import Table
 from notifications.store import NotificationStore, pending_key
 from tests.support.aws import count_calls
 from tests.support.events import sqs_event
 from tests.support.people import Resident, World
-
-TODAY = date(2026, 11, 25)
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(stack):
-    with use_clock(FixedClock(NOW)):
-        yield World(stack, TODAY)
 
 
 def store(world: World) -> NotificationStore:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from eservices_core.clock import FixedClock, use_clock
 from eservices_core.table import Table
 from inbox.store import InboxStore
 from local_runtime import captured
@@ -19,23 +18,14 @@ from tests.support.aws import fail_calls
 from tests.support.events import sqs_event
 from tests.support.people import Resident, World
 
-TODAY = date(2026, 11, 25)
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SYSTEM = "demo-screening"
 
 
 @pytest.fixture
-def clock():
-    with use_clock(FixedClock(NOW)) as clock:
-        yield clock
-
-
-@pytest.fixture
-def world(stack, clock):
-    world = World(stack, TODAY)
-    InboxStore(Table(stack.session.client("dynamodb"), stack.ref("InboxTable"))).register_system(
-        SYSTEM, "Screening"
-    )
+def world(world):
+    """The shared world (tests/conftest.py), SYSTEM registered as a sending system in it."""
+    inbox = InboxStore(Table(world.stack.session.client("dynamodb"), world.stack.ref("InboxTable")))
+    inbox.register_system(SYSTEM, "Screening")
     return world
 
 

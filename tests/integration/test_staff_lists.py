@@ -5,7 +5,7 @@ each was decided and audited on its own, 5 together)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,30 +15,16 @@ from eservices_core import aws
 from eservices_core.access import Action, authorize_staff_many
 from eservices_core.actors import Staff
 from eservices_core.audit import AuditEntry, AuditLog, Verb, verify_table
-from eservices_core.clock import FixedClock, use_clock
 from eservices_core.errors import Forbidden, ServiceUnavailable
 from eservices_core.registry import Registry
 from eservices_core.table import Table
 from tests.support.aws import count_calls, fail_calls
 from tests.support.people import OTHER_UNIT, World
 
-TODAY = date(2026, 11, 25)
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 MONDAY = "2026-11-30"
 TYPE = "influenza-vaccination"
 RETENTION = timedelta(days=1827)
 READ = Action(Verb.READ, "appointments")
-
-
-@pytest.fixture
-def clock():
-    with use_clock(FixedClock(NOW)) as clock:
-        yield clock
-
-
-@pytest.fixture
-def world(stack, clock) -> World:
-    return World(stack, TODAY)
 
 
 @pytest.fixture

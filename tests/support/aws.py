@@ -13,10 +13,13 @@ from typing import Any
 import boto3
 
 from eservices_core import aws
+from eservices_core.registry import Registry
+from eservices_core.table import Table
+from local_runtime import population
 from local_runtime.functions import FunctionRunner
 from local_runtime.gateway import Gateway, template_authorizers, template_routes
 from local_runtime.idp import DevIdentityProvider
-from local_runtime.poller import SqsEventSource, event_sources
+from local_runtime.poller import SqsEventSource, event_sources, send_all
 from local_runtime.provision import Deployment
 
 
@@ -158,3 +161,19 @@ def queue_depth(sqs: Any, url: str) -> int:
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return sum(int(v) for v in attributes.values())
+
+
+def send_to_population_register(runtime: Any, people: list[tuple[str, str]]) -> tuple[Any, str]:
+    """Register (personnummer, name) pairs through the running local runtime's population register queue, as
+    the register would: (the SQS client, the queue's URL), to watch the queue drain."""
+    sqs = emulator_client(runtime, "sqs")
+    queue = str(runtime.deployment.lookup("PopulationRegisterQueue", None))
+    send_all(sqs, queue, [population.person(pnr, name) for pnr, name in people])
+    return sqs, queue
+
+
+def emulator_registry(runtime: Any) -> Registry:
+    """The running local runtime's identity store, read as an integration outside it would."""
+    return Registry(
+        Table(emulator_client(runtime, "dynamodb"), runtime.deployment.lookup("IdentityTable", None))
+    )

@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class RegisteredResident:
+    """A resident the running runtime knows, with a bearer token to call its API as them."""
+
+    personnummer: str
+    name: str
+    patient_id: str
+    token: str
 
 
 def call(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from eservices_core.identifiers import parse_personal_identity
@@ -17,6 +17,8 @@ from local_runtime.idp import resident_claims, staff_claims
 from tests.support.aws import Stack
 from tests.support.events import sqs_event
 
+TODAY = date(2026, 11, 25)  # a Wednesday: the day of the `world` fixture (tests/conftest.py)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # where the `clock` fixture stands
 CARE = "Vård och behandling"
 CATALOGUE = catalogue(12, seed=7)
 _ACTIVE = [u for u in CATALOGUE.units if u["active"]]
@@ -112,6 +114,11 @@ class World:
     def feed_staff(self, *messages: dict[str, Any]) -> None:
         self._feed("HsaStaffFeedFunction", "HsaStaffFeedQueue", messages)
 
+    def local_administrator(self, name: str, unit: dict[str, Any]) -> StaffMember:
+        """A local administrator of `unit`, once the directory knows the unit."""
+        self.directory()
+        return self.staff(name, unit=unit, roles=["local-administrator"])
+
     # ---- clinics and their case types ----------------------------------------------------------------------
     def directory(self) -> None:
         """The test catalogue (UNIT, OTHER_UNIT, PRIVATE_UNIT and more) through the directory's HSA feed."""
@@ -121,18 +128,10 @@ class World:
 
     def offer(self, *type_ids: str, unit: dict[str, Any] = UNIT, **settings: Any) -> StaffMember:
         """The unit's local administrator activates standard case types through the API."""
-        self.directory()
-        admin = self.staff("Demo Lokaladministratör", unit=unit, roles=["local-administrator"])
+        admin = self.local_administrator("Demo Lokaladministratör", unit)
         for type_id in type_ids:
             body = {"terms": {"sv": "Vi svarar inom 2 dagar.", "en": "We answer within 2 days."}} | settings
-            status, answer = self.stack.call(
-                "PUT",
-                f"/v1/staff/case-types/{type_id}",
-                token=self.staff_token(admin),
-                headers={"X-Commission-Id": admin.commission_ids[0]},
-                body=body,
-            )
-            assert status == 200, answer
+            self.as_staff(admin, "PUT", f"/v1/staff/case-types/{type_id}", body)
         return admin
 
     def send_case(
@@ -160,30 +159,18 @@ class World:
         self, booking_type: str = "nurse-visit-15", *, unit: dict[str, Any] = UNIT, **settings: Any
     ) -> StaffMember:
         """The unit's local administrator sets up a booking type (`settings` as in the API) for the web."""
-        self.directory()
-        admin = self.staff("Demo Bokningsadministratör", unit=unit, roles=["local-administrator"])
-        status, answer = self.stack.call(
-            "PUT",
-            f"/v1/staff/booking-types/{booking_type}",
-            token=self.staff_token(admin),
-            headers={"X-Commission-Id": admin.commission_ids[0]},
-            body=settings,
-        )
-        assert status == 200, answer
+        admin = self.local_administrator("Demo Bokningsadministratör", unit)
+        self.as_staff(admin, "PUT", f"/v1/staff/booking-types/{booking_type}", settings)
         return admin
 
     def publish_times(
         self, member: StaffMember, booking_type: str, starts: list[str], *, capacity: int = 1
     ) -> list[str]:
         """Times published through the API (`starts` in Stockholm time unless they carry an offset); their ids."""
-        status, answer = self.stack.call(
-            "POST",
-            f"/v1/staff/booking-types/{booking_type}/times",
-            token=self.staff_token(member),
-            headers={"X-Commission-Id": member.commission_ids[0]},
-            body={"starts": starts, "capacity": capacity},
+        body = {"starts": starts, "capacity": capacity}
+        answer = self.as_staff(
+            member, "POST", f"/v1/staff/booking-types/{booking_type}/times", body, expect=201
         )
-        assert status == 201, answer
         return [t["time_id"] for t in answer["items"]]
 
     def book(self, sender: Resident, patient: Resident, time_id: str) -> dict[str, Any]:
@@ -203,6 +190,18 @@ class World:
 
     def staff_token(self, member: StaffMember) -> str:
         return self.stack.idps["staff"].issue(staff_claims(member.hsa_id, member.name))
+
+    def as_staff(self, member: StaffMember, method: str, path: str, body: Any, *, expect: int = 200) -> Any:
+        """`member` calls the API in their first commission; the answer, which must come with status `expect`."""
+        status, answer = self.stack.call(
+            method,
+            path,
+            token=self.staff_token(member),
+            headers={"X-Commission-Id": member.commission_ids[0]},
+            body=body,
+        )
+        assert status == expect, answer
+        return answer
 
     def patient_id(self, person: Resident) -> str:
         identity = parse_personal_identity(person.personnummer, today=self.today)
