@@ -11,13 +11,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from eservices_core.clock import today_stockholm
 from local_runtime import demo
-from tests.e2e.web_support import DESKTOP, PHONE, axe_violations, go, heading, log_in, screenshot
-from tests.support.http import call, get_json, resident_token, send_json
+from tests.e2e.web_support import DESKTOP, PHONE, axe_violations, go, heading, log_in, resident_me, screenshot
+from tests.support.http import call, get_json, send_json
 
 # A 1x1 PNG: an attachment whose bytes are what it says it is.
 PNG = base64.b64decode(
@@ -25,20 +24,6 @@ PNG = base64.b64decode(
 )
 CLINIC = demo.DEMO_CLINIC["name"]
 NURSE_VISIT = "Besök hos sjuksköterska, 15 min"
-
-
-@pytest.fixture(scope="module")
-def residents(runtime) -> dict[str, dict[str, Any]]:
-    _, identities = get_json(runtime, "/dev/identities")
-    return {p["name"]: p for p in identities["residents"]}
-
-
-def api_as(runtime, residents, name: str) -> tuple[dict[str, str], dict[str, Any]]:
-    """A bearer header for the demo resident and their /v1/me."""
-    headers = {"authorization": f"Bearer {resident_token(runtime, residents[name]['personnummer'])}"}
-    status, me = get_json(runtime, "/v1/me", headers)
-    assert status == 200, me
-    return headers, me
 
 
 def patient_id(me: dict[str, Any], name: str) -> str:
@@ -74,7 +59,7 @@ def test_the_runtime_serves_the_app_with_its_security_headers(runtime, web_dist)
     assert status == 200 and config["idps"]["resident"]["issuer"] == f"{runtime.base_url}/dev/idp/resident"
 
 
-def test_a_resident_logs_in_and_sends_a_case_with_an_attachment(runtime, residents, new_page):
+def test_a_resident_logs_in_and_sends_a_case_with_an_attachment(runtime, new_page):
     page = new_page(PHONE)
     log_in(page, runtime.base_url, "Maja Demoberg")
     page.get_by_role("link", name="Skriv till en mottagning").click()
@@ -115,7 +100,7 @@ def test_a_resident_logs_in_and_sends_a_case_with_an_attachment(runtime, residen
     expect(page.locator("main")).to_contain_text("Väntar på svar från mottagningen")
     expect(page.get_by_role("button", name="Hämta halsen.png")).to_be_visible()
 
-    headers, me = api_as(runtime, residents, "Maja Demoberg")
+    headers, me = resident_me(runtime, "Maja Demoberg")
     maja = patient_id(me, "Maja Demoberg")
     status, cases = get_json(runtime, f"/v1/patients/{maja}/cases", headers)
     assert status == 200
@@ -142,7 +127,7 @@ def test_a_resident_logs_in_and_sends_a_case_with_an_attachment(runtime, residen
     assert [m["text"] for m in stored["messages"]] == ["Jag glömde: jag har också feber."]
 
 
-def test_a_guardian_acts_for_a_child_and_books_a_time(runtime, residents, new_page):
+def test_a_guardian_acts_for_a_child_and_books_a_time(runtime, new_page):
     page = new_page(DESKTOP)
     log_in(page, runtime.base_url, "Erik Demosson")
     page.get_by_role("button", name="Sköt ärenden för Liv Demosson").click()
@@ -168,7 +153,7 @@ def test_a_guardian_acts_for_a_child_and_books_a_time(runtime, residents, new_pa
     expect(page.locator(".appointment")).to_have_count(1)
     expect(page.locator(".appointment")).to_contain_text(CLINIC)
 
-    headers, me = api_as(runtime, residents, "Erik Demosson")
+    headers, me = resident_me(runtime, "Erik Demosson")
     _, liv = get_json(runtime, f"/v1/patients/{patient_id(me, 'Liv Demosson')}/appointments", headers)
     [booked] = liv["items"]
     assert (booked["booking_type"], booked["status"]) == ("nurse-visit-15", "active")
@@ -177,7 +162,7 @@ def test_a_guardian_acts_for_a_child_and_books_a_time(runtime, residents, new_pa
     assert own["items"] == []  # booked for the child, not for the guardian
 
 
-def test_a_time_taken_first_by_someone_else_gets_a_clear_message(runtime, residents, new_page):
+def test_a_time_taken_first_by_someone_else_gets_a_clear_message(runtime, new_page):
     page = new_page(PHONE)
     log_in(page, runtime.base_url, "Anna Demosson")
     go(page, "/booking")
@@ -188,12 +173,12 @@ def test_a_time_taken_first_by_someone_else_gets_a_clear_message(runtime, reside
     wanted = first.get_attribute("aria-label")
 
     # Meanwhile another resident books the very time at the top of Anna's list.
-    anna_headers, anna = api_as(runtime, residents, "Anna Demosson")
+    anna_headers, anna = resident_me(runtime, "Anna Demosson")
     anna_id = patient_id(anna, "Anna Demosson")
     _, listed = get_json(
         runtime, f"/v1/times?booking_type=nurse-visit-15&patient_id={anna_id}&limit=40", anna_headers
     )
-    maja_headers, maja = api_as(runtime, residents, "Maja Demoberg")
+    maja_headers, maja = resident_me(runtime, "Maja Demoberg")
     status, taken = send_json(
         runtime,
         "POST",
@@ -242,10 +227,10 @@ def sent_code(runtime, to: str) -> str | None:
     return found[0][0] if found and found[0] else None
 
 
-def test_inbox_appointments_notifications_and_logout_work_from_the_pages(runtime, residents, new_page):
+def test_inbox_appointments_notifications_and_logout_work_from_the_pages(runtime, new_page):
     page = new_page(DESKTOP)
     log_in(page, runtime.base_url, "Gustav Demogren")
-    headers, me = api_as(runtime, residents, "Gustav Demogren")
+    headers, me = resident_me(runtime, "Gustav Demogren")
     gustav = patient_id(me, "Gustav Demogren")
 
     # Inbox: read (marks read), mark unread, archive, delete.

@@ -16,12 +16,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from local_runtime import demo
-from tests.e2e.web_support import DESKTOP, PHONE, axe_violations, go, heading, log_in, screenshot
-from tests.support.http import get_json, resident_token, send_json, staff_token
+from tests.e2e.web_support import DESKTOP, PHONE, axe_violations, go, heading, log_in, resident_me, screenshot
+from tests.support.http import get_json, send_json, staff_token
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CLINIC = demo.DEMO_CLINIC["name"]
@@ -32,17 +31,9 @@ NURSE_VISIT = "Besök hos sjuksköterska, 15 min"
 CARE_COMMISSION = f"{CLINIC} – Vård och behandling"
 
 
-@pytest.fixture(scope="module")
-def residents(runtime) -> dict[str, dict[str, Any]]:
-    _, identities = get_json(runtime, "/dev/identities")
-    return {p["name"]: p for p in identities["residents"]}
-
-
-def resident_api(runtime, residents, name: str) -> tuple[dict[str, str], dict[str, str]]:
+def resident_api(runtime, name: str) -> tuple[dict[str, str], dict[str, str]]:
     """A bearer header for the demo resident and the patient ids they may act for, by name."""
-    headers = {"authorization": f"Bearer {resident_token(runtime, residents[name]['personnummer'])}"}
-    status, me = get_json(runtime, "/v1/me", headers)
-    assert status == 200, me
+    headers, me = resident_me(runtime, name)
     return headers, {p["name"]: p["patient_id"] for p in me["patients"]}
 
 
@@ -109,8 +100,8 @@ def today() -> date:
 # ---- cases ------------------------------------------------------------------------------------------------------
 
 
-def test_staff_answer_a_case_from_the_work_queue_and_the_resident_reads_it(runtime, residents, new_page):
-    headers, people = resident_api(runtime, residents, "Anna Demosson")
+def test_staff_answer_a_case_from_the_work_queue_and_the_resident_reads_it(runtime, new_page):
+    headers, people = resident_api(runtime, "Anna Demosson")
     anna = people["Anna Demosson"]
     answers = {
         "question": "Min son har utslag på armarna.",
@@ -179,8 +170,8 @@ def test_staff_answer_a_case_from_the_work_queue_and_the_resident_reads_it(runti
     expect(answer).to_contain_text("Om du blir sämre, ring 1177")
 
 
-def test_staff_decide_prescription_renewals(runtime, residents, new_page):
-    headers, people = resident_api(runtime, residents, "Anna Demosson")
+def test_staff_decide_prescription_renewals(runtime, new_page):
+    headers, people = resident_api(runtime, "Anna Demosson")
     liv, siri = people["Liv Demosson"], people["Siri Demosson"]
     approved = renewal(runtime, headers, liv, "Demoxin 10 mg")
     denied = renewal(runtime, headers, siri, "Sömnmedel Demo 5 mg")
@@ -257,7 +248,7 @@ def test_a_commission_without_the_purpose_gets_a_clear_message(runtime, new_page
 # ---- booking -------------------------------------------------------------------------------------------------
 
 
-def test_staff_publish_times_close_one_and_see_who_booked(runtime, residents, new_page):
+def test_staff_publish_times_close_one_and_see_who_booked(runtime, new_page):
     day = weekday_on_or_after(today() + timedelta(days=20), also_next=True)  # past the demo's own times
     yesterday = today() - timedelta(days=1)
 
@@ -304,7 +295,7 @@ def test_staff_publish_times_close_one_and_see_who_booked(runtime, residents, ne
     reopen = second.get_by_role("button", name="Öppna igen")
     expect(reopen).to_be_focused()
 
-    headers, people = resident_api(runtime, residents, "Maja Demoberg")
+    headers, people = resident_api(runtime, "Maja Demoberg")
     search = f"/v1/times?booking_type=nurse-visit-15&clinic_id={CLINIC_ID}&from={day}&to={day}"
     status, found = get_json(runtime, search, headers)
     assert status == 200, found
@@ -339,8 +330,8 @@ def test_staff_publish_times_close_one_and_see_who_booked(runtime, residents, ne
 # ---- accessibility and screenshots -------------------------------------------------------------------------
 
 
-def test_staff_pages_pass_axe_at_phone_and_desktop_size(runtime, residents, new_page):
-    headers, people = resident_api(runtime, residents, "Gustav Demogren")
+def test_staff_pages_pass_axe_at_phone_and_desktop_size(runtime, new_page):
+    headers, people = resident_api(runtime, "Gustav Demogren")
     gustav = people["Gustav Demogren"]
     case_id = renewal(runtime, headers, gustav, "Demoprofen 400 mg")
     status, found = get_json(

@@ -8,6 +8,7 @@
 - `go`: in-app navigation (history API, no reload: a reload would forget the in-memory token).
 - `axe_violations`: axe-core (web/node_modules/axe-core) with the WCAG 2.1 A and AA rules.
 - `screenshot`: test-artifacts/screenshots/<page>-<phone|desktop>.png.
+- `resident_me`: a bearer header for a demo resident and their /v1/me, for what a test sets up or checks over HTTP.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from local_runtime.runtime import LocalRuntime
+from tests.support.http import get_json, resident_token
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -184,3 +188,13 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}-{kind}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def resident_me(runtime: LocalRuntime, name: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """A bearer header for the demo resident `name` (one the development e-ID offers) and their /v1/me."""
+    _, identities = get_json(runtime, "/dev/identities")
+    person = next(p for p in identities["residents"] if p["name"] == name)
+    headers = {"authorization": f"Bearer {resident_token(runtime, person['personnummer'])}"}
+    status, me = get_json(runtime, "/v1/me", headers)
+    assert status == 200, me
+    return headers, me

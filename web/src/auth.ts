@@ -231,3 +231,53 @@ export function endSession(reason: EndReason): void {
   clearTimeout(expiryTimer);
   notify(reason);
 }
+
+// ---- what the API says about whoever is logged in ------------------------------------------------------------
+// Residents: /v1/me, staff: /v1/staff/me. Kept in memory with the session like the token: loaded on first use
+// (and again after a failure), forgotten when the session changes; the session bar listens for changes.
+
+export interface SessionData<T> {
+  /** The loaded value; null before the first load of this session. */
+  readonly value: T | null;
+  /** The value, loaded on first use; the listeners hear when it arrives. */
+  load(): Promise<T>;
+  /** Tell the listeners that something shown from the value (e.g. a choice made with it) changed. */
+  changed(): void;
+  onChange(listener: () => void): void;
+}
+
+/** `settle` sees each loaded value (null when the session changes) before the listeners hear of it. */
+export function sessionData<T>(request: () => Promise<T>, settle: (value: T | null) => void): SessionData<T> {
+  let value: T | null = null;
+  let loading: Promise<T> | null = null;
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of listeners) listener();
+  };
+  onSessionChange(() => {
+    value = null;
+    loading = null;
+    settle(null);
+  });
+  return {
+    get value() {
+      return value;
+    },
+    load() {
+      loading ??= request().then((found) => {
+        value = found;
+        settle(found);
+        changed();
+        return found;
+      });
+      loading.catch(() => {
+        loading = null;
+      });
+      return loading;
+    },
+    changed,
+    onChange(listener) {
+      listeners.add(listener);
+    },
+  };
+}

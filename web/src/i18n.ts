@@ -56,11 +56,13 @@ export function currentLang(): Lang {
 
 /** The text of `key` with `{name}` placeholders filled in. */
 export function t(key: Key, params?: Record<string, string | number>): string {
-  const text = table[key] ?? sv[key] ?? key;
+  return fillIn(table[key] ?? sv[key] ?? key, params);
+}
+
+/** `text` with its `{name}` placeholders filled in from `params` (a name not in params stays as written). */
+export function fillIn(text: string, params?: Record<string, string | number>): string {
   if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
 /** Counted text: `key.one` when count is 1 (if the language has it), else `key`; `{count}` filled in. */

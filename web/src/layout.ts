@@ -7,7 +7,7 @@ import { config } from "./config";
 import { fill, h, type Child } from "./dom";
 import { currentLang, onLangChange, setLang, t } from "./i18n";
 import { allRoutes, link, onNavigate, refresh, type PageContext, type Route } from "./router";
-import { button, notice, pageHeading, problemNotice } from "./ui";
+import { button, loading, notice, pageHeading, problemNotice } from "./ui";
 
 const sessionBars = new Map<Realm, () => Child>();
 let header: HTMLElement;
@@ -155,7 +155,7 @@ async function renderRoute(route: Route | null, context: PageContext): Promise<v
     } else if (route.realm && session?.realm !== route.realm) {
       renderLoginRequired(main, route.realm);
     } else {
-      fill(main, h("p", { class: "loading", role: "status" }, t("common.loading")));
+      fill(main, loading());
       await route.render(context);
     }
   } catch (error) {

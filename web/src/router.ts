@@ -22,7 +22,19 @@ export interface Route {
   realm?: Realm;
   /** Shown in the main navigation of that realm (or of everyone, for public pages), in this order. */
   nav?: { label: Key; order: number; realms?: (Realm | "public")[] };
-  render: (context: PageContext) => Promise<void> | void;
+  render: PageFunction;
+}
+
+export type PageFunction = (context: PageContext) => Promise<void> | void;
+
+/** The page function `name` of a module loaded on first use (its own chunk), e.g. lazyPage(inbox, "inboxPage"). */
+export function lazyPage<K extends string, M extends Record<K, PageFunction>>(
+  load: () => Promise<M>,
+  name: K,
+): (context: PageContext) => Promise<void> {
+  return async (context) => {
+    await (await load())[name](context);
+  };
 }
 
 interface Compiled {

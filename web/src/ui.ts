@@ -3,11 +3,26 @@
 
 import { ApiError } from "./api";
 import { h, uid, type Attrs, type Child } from "./dom";
-import { formatDateTime, t, type Key } from "./i18n";
+import { t, type Key } from "./i18n";
 
 export function pageHeading(text: string, ...lead: Child[]): HTMLElement[] {
   const heading = h("h1", { tabindex: "-1", class: "page-heading" }, text);
   return lead.length ? [heading, h("p", { class: "lead" }, ...lead)] : [heading];
+}
+
+/** A realm's session bar (see layout.registerSessionBar): "Logged in as {name} · {what}" and a link to change
+ *  what (or null); `child` marks acting for a child so that it cannot be missed. */
+export function sessionBarLine(name: string, what: Child[], change: HTMLElement | null, child = false): HTMLElement {
+  return h(
+    "div",
+    { class: child ? "session-bar session-bar-child" : "session-bar" },
+    h(
+      "div",
+      { class: "session-bar-inner" },
+      h("p", { class: "session-bar-text" }, t("who.logged-in-as", { name }), " · ", ...what),
+      change,
+    ),
+  );
 }
 
 export type NoticeKind = "info" | "success" | "warning" | "error";
@@ -142,11 +157,13 @@ export function textField(options: TextFieldOptions): TextField {
   };
 }
 
-function optionalMark(): HTMLElement {
+/** " (optional)" after the label of a field that need not be filled in. */
+export function optionalMark(): HTMLElement {
   return h("span", { class: "optional" }, ` (${t("form.optional")})`);
 }
 
-function setFieldError(
+/** Show or clear a field's error: the message (announced with its prefix) and aria-invalid/-describedby. */
+export function setFieldError(
   wrapper: HTMLElement,
   error: HTMLElement,
   inputs: HTMLElement[],
@@ -375,44 +392,4 @@ export function takeFlash(): HTMLElement | null {
   const taken = flash;
   flash = null;
   return taken ? notice(taken.kind, h("p", null, taken.text)) : null;
-}
-
-/** A case's messages, oldest first, as residents and staff both see them; what differs is said by `show`. */
-export interface ThreadMessage {
-  author: { kind: string };
-  sent_at: string;
-}
-
-export function threadSection<M extends ThreadMessage>(
-  messages: M[],
-  texts: { title: string; empty: string },
-  show: { author(m: M): string; note(m: M): string | null; text(m: M): string; attachments(m: M): Child },
-): HTMLElement {
-  return h(
-    "section",
-    { class: "section", "aria-labelledby": "thread-title" },
-    h("h2", { id: "thread-title" }, texts.title),
-    messages.length
-      ? h(
-          "ol",
-          { class: "thread" },
-          ...messages.map((m) =>
-            h(
-              "li",
-              { class: m.author.kind === "staff" ? "message message-staff" : "message message-resident" },
-              h(
-                "p",
-                { class: "message-meta" },
-                h("strong", null, show.author(m)),
-                " · ",
-                h("time", { datetime: m.sent_at }, formatDateTime(m.sent_at)),
-                show.note(m) ? ` · ${show.note(m)}` : null,
-              ),
-              h("p", { class: "message-text" }, show.text(m)),
-              show.attachments(m),
-            ),
-          ),
-        )
-      : h("p", null, texts.empty),
-  );
 }

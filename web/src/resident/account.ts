@@ -3,12 +3,12 @@
 
 import { api, ApiError } from "../api";
 import { fill, h } from "../dom";
+import { checkedForm, showInvalidParams, showProblems, submitButton } from "../forms";
 import { formatDateTime, t, type Key } from "../i18n";
+import { pagedList } from "../page-data";
 import { refresh, type PageContext } from "../router";
 import {
-  button,
   choiceField,
-  errorSummary,
   notice,
   pageHeading,
   problemNotice,
@@ -37,35 +37,30 @@ export async function accessLogPage({ main }: PageContext): Promise<void> {
   const { patient } = await acting();
   const body = h("tbody");
   const more = h("div");
-  const load = async (cursor: string | null): Promise<number> => {
-    const page = await api<Page<AccessEntry>>("GET", `/v1/patients/${encodeURIComponent(patient.patient_id)}/access-log`, {
+  const load = (cursor: string | null) =>
+    api<Page<AccessEntry>>("GET", `/v1/patients/${encodeURIComponent(patient.patient_id)}/access-log`, {
       query: { limit: 25, cursor },
     });
-    body.append(
-      ...page.items.map((entry) =>
-        h(
-          "tr",
-          null,
-          h("td", null, h("time", { datetime: entry.time }, formatDateTime(entry.time))),
-          h("td", null, entry.care_unit.name ?? entry.care_unit.hsa_id ?? "–"),
-          h("td", null, entry.staff_name ?? h("span", { class: "meta" }, t("log.name-hidden"))),
-          h("td", null, ACTIONS.includes(entry.action) ? t(`log.action.${entry.action}` as Key) : entry.action),
-          h("td", null, entry.purpose ?? "–"),
-        ),
+  const show = pagedList({
+    list: body,
+    more,
+    label: t("common.show-more"),
+    item: (entry: AccessEntry) =>
+      h(
+        "tr",
+        null,
+        h("td", null, h("time", { datetime: entry.time }, formatDateTime(entry.time))),
+        h("td", null, entry.care_unit.name ?? entry.care_unit.hsa_id ?? "–"),
+        h("td", null, entry.staff_name ?? h("span", { class: "meta" }, t("log.name-hidden"))),
+        h("td", null, ACTIONS.includes(entry.action) ? t(`log.action.${entry.action}` as Key) : entry.action),
+        h("td", null, entry.purpose ?? "–"),
       ),
-    );
-    fill(
-      more,
-      page.next_cursor
-        ? button(t("common.show-more"), {
-            class: "button button-secondary",
-            onclick: () => void load(page.next_cursor ?? null).catch((error: unknown) => more.append(problemNotice(error))),
-          })
-        : null,
-    );
-    return page.items.length;
-  };
-  const count = await load(null);
+    next: load,
+    failed: (error) => more.append(problemNotice(error)),
+  });
+  const first = await load(null);
+  show(first);
+  const count = first.items.length;
   fill(
     main,
     ...pageHeading(t("log.title"), t("log.lead", { name: patient.name })),
@@ -140,45 +135,31 @@ export async function settingsPage({ main }: PageContext): Promise<void> {
     options: EVENTS.map((e) => ({ value: e, label: t(`settings.event.${e}` as Key) })),
   });
   const summary = h("div");
-  const save = h("button", { type: "submit", class: "button button-primary" }, t("settings.save"));
-  const form = h(
-    "form",
-    {
-      class: "form",
-      novalidate: true,
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        fill(summary);
-        for (const field of [email, mobile]) field.setError(null);
-        const body: Record<string, unknown> = {
-          events: Object.fromEntries(EVENTS.map((e) => [e, events.values().includes(e)])),
-        };
-        for (const [name, field, current] of [
-          ["email", email, settings.email],
-          ["mobile", mobile, settings.mobile],
-        ] as const) {
-          const value = field.input.value.trim();
-          if (value !== (current?.address ?? "")) body[name] = value || null;
-        }
-        save.disabled = true;
-        try {
-          await api("PUT", path, { body });
-          setFlash("success", t("settings.saved"));
-          refresh();
-        } catch (error) {
-          save.disabled = false;
-          const fields: Record<string, Field> = { email, mobile, events };
-          if (error instanceof ApiError && error.status === 400 && error.invalidParams.length) {
-            const problems = error.invalidParams.map((p) => ({ field: fields[p.name] ?? null, message: p.reason }));
-            for (const p of problems) p.field?.setError(p.message);
-            const box = errorSummary(problems);
-            fill(summary, box);
-            box.focus();
-          } else {
-            fill(summary, problemNotice(error));
-          }
-        }
-      },
+  const save = submitButton(t("settings.save"));
+  const form = checkedForm(
+    async () => {
+      fill(summary);
+      for (const field of [email, mobile]) field.setError(null);
+      const body: Record<string, unknown> = {
+        events: Object.fromEntries(EVENTS.map((e) => [e, events.values().includes(e)])),
+      };
+      for (const [name, field, current] of [
+        ["email", email, settings.email],
+        ["mobile", mobile, settings.mobile],
+      ] as const) {
+        const value = field.input.value.trim();
+        if (value !== (current?.address ?? "")) body[name] = value || null;
+      }
+      save.disabled = true;
+      try {
+        await api("PUT", path, { body });
+        setFlash("success", t("settings.saved"));
+        refresh();
+      } catch (error) {
+        save.disabled = false;
+        const fields: Record<string, Field> = { email, mobile, events };
+        if (!showInvalidParams(error, summary, (name) => fields[name] ?? null)) fill(summary, problemNotice(error));
+      }
     },
     summary,
     email.element,
@@ -218,42 +199,30 @@ function verifyForm(path: string, channel: "email" | "mobile", address: string):
     "section",
     { class: "section verify", "aria-labelledby": `verify-${channel}` },
     h("h2", { id: `verify-${channel}` }, t(channel === "email" ? "settings.verify-email" : "settings.verify-mobile")),
-    h(
-      "form",
-      {
-        class: "form",
-        novalidate: true,
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          code.setError(null);
-          fill(summary);
-          const value = code.input.value.replace(/\s/g, "");
-          if (!/^\d{6}$/.test(value)) {
-            code.setError(t("settings.code-format"));
-            const box = errorSummary([{ field: code, message: t("settings.code-format") }]);
-            fill(summary, box);
-            box.focus();
-            return;
+    checkedForm(
+      async () => {
+        code.setError(null);
+        fill(summary);
+        const value = code.input.value.replace(/\s/g, "");
+        if (!/^\d{6}$/.test(value)) {
+          showProblems(summary, [{ field: code, message: t("settings.code-format") }]);
+          return;
+        }
+        try {
+          await api("POST", `${path}/verification`, { body: { channel, code: value } });
+          setFlash("success", t("settings.verified-now", { address }));
+          refresh();
+        } catch (error) {
+          if (error instanceof ApiError && (error.status === 409 || error.status === 400)) {
+            showProblems(summary, [{ field: code, message: problemText(error) }]);
+          } else {
+            fill(summary, problemNotice(error));
           }
-          try {
-            await api("POST", `${path}/verification`, { body: { channel, code: value } });
-            setFlash("success", t("settings.verified-now", { address }));
-            refresh();
-          } catch (error) {
-            if (error instanceof ApiError && (error.status === 409 || error.status === 400)) {
-              code.setError(problemText(error));
-              const box = errorSummary([{ field: code, message: problemText(error) }]);
-              fill(summary, box);
-              box.focus();
-            } else {
-              fill(summary, problemNotice(error));
-            }
-          }
-        },
+        }
       },
       summary,
       code.element,
-      h("button", { type: "submit", class: "button button-primary" }, t("settings.verify")),
+      submitButton(t("settings.verify")),
     ),
   );
 }

@@ -5,7 +5,7 @@
 import { api } from "../api";
 import { fill, h, uid } from "../dom";
 import { t } from "../i18n";
-import { button, problemText, type Field } from "../ui";
+import { button, optionalMark, problemText, setFieldError, type Field } from "../ui";
 
 const TYPES = ["image/jpeg", "image/png", "application/pdf"];
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -35,8 +35,8 @@ export function attachmentsField(patientId: string): AttachmentsField {
   const id = uid("attachments");
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
-  const items: Item[] = [];
   const error = h("p", { id: errorId, class: "field-error", hidden: true });
+  const items: Item[] = [];
   const list = h("ul", { class: "file-list", "aria-live": "polite" });
   const input = h("input", {
     id,
@@ -54,7 +54,7 @@ export function attachmentsField(patientId: string): AttachmentsField {
   const element = h(
     "div",
     { class: "field" },
-    h("label", { for: id, class: "label" }, t("attach.label"), h("span", { class: "optional" }, ` (${t("form.optional")})`)),
+    h("label", { for: id, class: "label" }, t("attach.label"), optionalMark()),
     h("p", { id: hintId, class: "hint" }, t("attach.hint", { max: MAX_FILES })),
     error,
     input,
@@ -124,13 +124,7 @@ export function attachmentsField(patientId: string): AttachmentsField {
   }
 
   function setError(message: string | null): void {
-    element.classList.toggle("field-invalid", !!message);
-    error.hidden = !message;
-    error.replaceChildren();
-    if (message) error.append(h("span", { class: "visually-hidden" }, `${t("form.error-prefix")} `), message);
-    input.setAttribute("aria-describedby", message ? `${hintId} ${errorId}` : hintId);
-    if (message) input.setAttribute("aria-invalid", "true");
-    else input.removeAttribute("aria-invalid");
+    setFieldError(element, error, [input], message, hintId, errorId);
   }
 
   return {

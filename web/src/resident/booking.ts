@@ -4,12 +4,12 @@
 
 import { api, ApiError, newIdempotencyKey } from "../api";
 import { fill, h } from "../dom";
+import { scriptForm, showInvalidParams, showNotice, showProblems, submitButton, type Problem } from "../forms";
 import { formatDay, formatDateTime, formatNumber, formatTime, pick, stockholmDay, t, tc } from "../i18n";
 import { link, navigate, refresh, type PageContext } from "../router";
 import {
   button,
   confirmDialog,
-  errorSummary,
   notice,
   pageHeading,
   problemNotice,
@@ -20,10 +20,10 @@ import {
   textField,
 } from "../ui";
 import { acting, type Patient } from "./context";
-import { devicePosition, findPlace, places } from "./places";
+import { nearQuery, placesList, positionControl, type Position } from "./places";
 import type { Appointment, BookableTime, BookingType, ClinicDetail, Page } from "./types";
 
-let position: { lat: number; lon: number } | null = null;
+let position: Position | null = null;
 const RADIUS_KM = 50;
 
 function appointmentsPath(patient: Patient): string {
@@ -59,41 +59,14 @@ export async function bookingPage({ main, query }: PageContext): Promise<void> {
   });
   const from = textField({ name: "from", label: t("booking.from"), type: "date", value: query.get("from") ?? "", width: "short" });
   let usePosition = query.get("pos") === "1" && position !== null;
-  const positionStatus = h("p", { class: "position-status", role: "status" });
-  const showPosition = () =>
-    fill(
-      positionStatus,
-      usePosition
-        ? [
-            t("care.using-position"),
-            " ",
-            button(t("care.stop-position"), {
-              class: "link-button",
-              onclick: () => {
-                usePosition = false;
-                position = null;
-                showPosition();
-              },
-            }),
-          ]
-        : null,
-    );
-  const positionButton = button(t("care.use-position"), {
-    class: "button button-secondary",
-    onclick: async () => {
-      positionButton.disabled = true;
-      const found = await devicePosition();
-      positionButton.disabled = false;
-      if (!found) {
-        fill(positionStatus, t("care.position-denied"));
-        return;
-      }
+  const positionChoice = positionControl(
+    () => usePosition,
+    (found) => {
       position = found;
-      usePosition = true;
-      place.input.value = "";
-      showPosition();
+      usePosition = found !== null;
+      if (found) place.input.value = "";
     },
-  });
+  );
   const summary = h("div");
   const results = h("div", { class: "results", id: "times" });
 
@@ -101,28 +74,17 @@ export async function bookingPage({ main, query }: PageContext): Promise<void> {
     type.setError(null);
     place.setError(null);
     fill(summary);
-    const problems = [];
+    const problems: Problem[] = [];
     const bookingType = type.select.value;
     if (!bookingType) problems.push({ field: type, message: t("booking.type-missing") });
     const params: Record<string, string> = { booking_type: bookingType, patient_id: patient.patient_id, limit: "40" };
     if (clinic) params.clinic_id = clinic.id;
     if (from.input.value) params.from = from.input.value;
-    if (usePosition && position) {
-      params.near = `${position.lat},${position.lon}`;
-      params.radius_km = String(RADIUS_KM);
-    } else if (place.input.value.trim()) {
-      const found = findPlace(place.input.value);
-      if (!found) problems.push({ field: place, message: t("care.place-unknown") });
-      else {
-        params.near = `${found.lat},${found.lon}`;
-        params.radius_km = String(RADIUS_KM);
-      }
-    }
+    const near = nearQuery(usePosition ? position : null, place.input.value, RADIUS_KM);
+    if (!near) problems.push({ field: place, message: t("care.place-unknown") });
+    else Object.assign(params, near);
     if (problems.length) {
-      for (const p of problems) p.field.setError(p.message);
-      const box = errorSummary(problems);
-      fill(summary, box);
-      box.focus();
+      showProblems(summary, problems);
       return;
     }
     fill(results, h("p", { class: "loading", role: "status" }, t("common.loading")));
@@ -132,11 +94,9 @@ export async function bookingPage({ main, query }: PageContext): Promise<void> {
     } catch (error) {
       if (error instanceof ApiError && error.status === 400) {
         const fields: Record<string, typeof from> = { from, to: from };
-        const problems400 = error.invalidParams.map((p) => ({ field: fields[p.name] ?? null, message: p.reason }));
-        for (const p of problems400) p.field?.setError(p.message);
-        const box = errorSummary(problems400.length ? problems400 : [{ field: null, message: problemText(error) }]);
-        fill(summary, box);
-        box.focus();
+        if (!showInvalidParams(error, summary, (name) => fields[name] ?? null)) {
+          showProblems(summary, [{ field: null, message: problemText(error) }]);
+        }
         fill(results);
         return;
       }
@@ -144,28 +104,22 @@ export async function bookingPage({ main, query }: PageContext): Promise<void> {
     }
   };
 
-  const form = h(
-    "form",
-    {
-      class: "form search-form",
-      novalidate: true,
-      "aria-label": t("booking.search-label"),
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        const params = new URLSearchParams();
-        if (type.select.value) params.set("type", type.select.value);
-        if (clinic) params.set("clinic", clinic.id);
-        if (place.input.value.trim()) {
-          params.set("place", place.input.value.trim());
-          usePosition = false;
-          showPosition();
-        }
-        if (usePosition) params.set("pos", "1");
-        if (from.input.value) params.set("from", from.input.value);
-        if (rebooking) params.set("rebook", rebooking.appointment_id);
-        history.pushState(null, "", `/booking?${params}`);
-        void search(true);
-      },
+  const form = scriptForm(
+    { class: "form search-form", novalidate: true, "aria-label": t("booking.search-label") },
+    () => {
+      const params = new URLSearchParams();
+      if (type.select.value) params.set("type", type.select.value);
+      if (clinic) params.set("clinic", clinic.id);
+      if (place.input.value.trim()) {
+        params.set("place", place.input.value.trim());
+        usePosition = false;
+        positionChoice.show();
+      }
+      if (usePosition) params.set("pos", "1");
+      if (from.input.value) params.set("from", from.input.value);
+      if (rebooking) params.set("rebook", rebooking.appointment_id);
+      history.pushState(null, "", `/booking?${params}`);
+      void search(true);
     },
     summary,
     type.element,
@@ -177,9 +131,9 @@ export async function bookingPage({ main, query }: PageContext): Promise<void> {
           " ",
           link(`/booking${typeValue ? `?type=${encodeURIComponent(typeValue)}` : ""}`, null, t("booking.any-clinic")),
         )
-      : [place.element, h("datalist", { id: "booking-place-names" }, ...places.map((p) => h("option", { value: p.name }))), h("div", { class: "field" }, positionButton, positionStatus)],
+      : [place.element, placesList("booking-place-names"), positionChoice.element],
     from.element,
-    h("button", { type: "submit", class: "button button-primary" }, t("booking.search")),
+    submitButton(t("booking.search")),
   );
   fill(
     main,
@@ -192,7 +146,7 @@ export async function bookingPage({ main, query }: PageContext): Promise<void> {
     form,
     results,
   );
-  showPosition();
+  positionChoice.show();
   if (type.select.value) await search(false);
 }
 
@@ -323,10 +277,7 @@ export async function appointmentsPage({ main }: PageContext): Promise<void> {
                       setFlash("success", t("appointments.cancelled", { when: formatDateTime(a.start) }));
                       refresh();
                     } catch (error) {
-                      const box = problemNotice(error);
-                      box.setAttribute("tabindex", "-1");
-                      fill(slot, box);
-                      box.focus();
+                      showNotice(slot, problemNotice(error));
                     }
                   },
                 }),

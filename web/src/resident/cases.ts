@@ -1,25 +1,14 @@
 // Cases ("ärenden"): the list, a new case (choose a clinic, a case type it offers this patient, answer its
 // form, read its terms, attach files, send), and one case with its thread, reply and withdrawal.
 
-import { api, ApiError, newIdempotencyKey } from "../api";
+import { api, newIdempotencyKey } from "../api";
+import { caseAction, fileList, threadSection } from "../case-view";
 import { fill, h, type Child } from "../dom";
+import { checkedForm, serverProblems, showProblems, showSummary, submitButton, type Problem } from "../forms";
 import { formatDate, formatDateTime, pick, t } from "../i18n";
+import { orMissing, pagedList } from "../page-data";
 import { link, navigate, refresh, type PageContext } from "../router";
-import {
-  button,
-  choiceField,
-  confirmDialog,
-  errorSummary,
-  facts,
-  notice,
-  pageHeading,
-  problemNotice,
-  setFlash,
-  takeFlash,
-  textField,
-  threadSection,
-  type Field,
-} from "../ui";
+import { choiceField, facts, notice, pageHeading, problemNotice, setFlash, takeFlash, textField } from "../ui";
 import { attachmentsField, download, type AttachmentsField } from "./attachments";
 import { answerText, renderForm } from "./case-form";
 import { acting, type Patient } from "./context";
@@ -37,23 +26,10 @@ export async function casesPage({ main }: PageContext): Promise<void> {
   const { patient } = await acting();
   const list = h("ul", { class: "item-list", "aria-labelledby": "cases-title" });
   const more = h("div");
-  const load = async (cursor: string | null): Promise<void> => {
-    const page = await api<Page<CaseSummary>>("GET", `${patientPath(patient)}/cases`, { query: { limit: 20, cursor } });
-    list.append(...page.items.map(caseItem));
-    fill(
-      more,
-      page.next_cursor
-        ? button(t("common.show-more"), {
-            class: "button button-secondary",
-            onclick: () => {
-              const before = list.children.length;
-              void load(page.next_cursor ?? null).then(() => list.children[before]?.querySelector("a")?.focus());
-            },
-          })
-        : null,
-    );
-  };
-  await load(null);
+  const load = (cursor: string | null) =>
+    api<Page<CaseSummary>>("GET", `${patientPath(patient)}/cases`, { query: { limit: 20, cursor } });
+  const show = pagedList({ list, more, label: t("common.show-more"), item: caseItem, next: load });
+  show(await load(null));
   fill(
     main,
     takeFlash(),
@@ -134,27 +110,18 @@ function renderTypeChoice(main: HTMLElement, intro: string, clinic: ClinicDetail
     main,
     ...pageHeading(t("cases.new-title"), intro),
     h("p", null, t("cases.to-clinic", { clinic: clinic.name }), " ", other),
-    h(
-      "form",
-      {
-        class: "form",
-        novalidate: true,
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          const value = choice.values()[0];
-          if (!value) {
-            choice.setError(t("cases.choose-type"));
-            const box = errorSummary([{ field: choice, message: t("cases.choose-type") }]);
-            fill(summary, box);
-            box.focus();
-            return;
-          }
-          navigate(`/cases/new?clinic=${encodeURIComponent(clinic.id)}&type=${encodeURIComponent(value)}`);
-        },
+    checkedForm(
+      () => {
+        const value = choice.values()[0];
+        if (!value) {
+          showProblems(summary, [{ field: choice, message: t("cases.choose-type") }]);
+          return;
+        }
+        navigate(`/cases/new?clinic=${encodeURIComponent(clinic.id)}&type=${encodeURIComponent(value)}`);
       },
       summary,
       choice.element,
-      h("button", { type: "submit", class: "button button-primary" }, t("common.continue")),
+      submitButton(t("common.continue")),
     ),
   );
 }
@@ -166,51 +133,45 @@ function renderCaseForm(main: HTMLElement, patient: Patient, clinic: ClinicDetai
   const status = h("div", { role: "status" });
   let key = newIdempotencyKey();
   let lastBody = "";
-  const send = h("button", { type: "submit", class: "button button-primary" }, t("cases.send"));
-  const element = h(
-    "form",
-    {
-      class: "form",
-      novalidate: true,
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        fill(summary);
-        attachments.setError(null);
-        const { answers, problems } = form.collect();
-        const all: { field: Field | null; message: string }[] = [...problems];
-        if (attachments.busy()) all.push({ field: attachments, message: t("attach.wait") });
-        else if (attachments.failed()) all.push({ field: attachments, message: t("attach.remove-failed") });
-        if (all.length) {
-          for (const p of all) if (p.field === attachments) attachments.setError(p.message);
-          showSummary(summary, all);
-          return;
-        }
-        const body = {
-          clinic_id: clinic.id,
-          case_type_id: type.id,
-          form_version: type.form.version,
-          answers,
-          attachments: attachments.ids(),
-        };
-        const serialised = JSON.stringify(body);
-        if (lastBody && serialised !== lastBody) key = newIdempotencyKey(); // another request, another key
-        lastBody = serialised;
-        send.disabled = true;
-        fill(status, t("cases.sending"));
-        try {
-          const created = await api<CaseDetail>("POST", `${patientPath(patient)}/cases`, { body, idempotencyKey: key });
-          setFlash("success", t("cases.sent", { clinic: clinic.name }));
-          navigate(`/cases/${encodeURIComponent(created.case_id)}`);
-        } catch (error) {
-          send.disabled = false;
-          fill(status);
-          serverProblems(error, summary, (name) => {
-            if (name.startsWith("answers.")) return form.fields.get(name.slice(8)) ?? null;
-            if (name.startsWith("attachments")) return attachments;
-            return null;
-          });
-        }
-      },
+  const send = submitButton(t("cases.send"));
+  const element = checkedForm(
+    async () => {
+      fill(summary);
+      attachments.setError(null);
+      const { answers, problems } = form.collect();
+      const all: Problem[] = [...problems];
+      if (attachments.busy()) all.push({ field: attachments, message: t("attach.wait") });
+      else if (attachments.failed()) all.push({ field: attachments, message: t("attach.remove-failed") });
+      if (all.length) {
+        for (const p of all) if (p.field === attachments) attachments.setError(p.message);
+        showSummary(summary, all);
+        return;
+      }
+      const body = {
+        clinic_id: clinic.id,
+        case_type_id: type.id,
+        form_version: type.form.version,
+        answers,
+        attachments: attachments.ids(),
+      };
+      const serialised = JSON.stringify(body);
+      if (lastBody && serialised !== lastBody) key = newIdempotencyKey(); // another request, another key
+      lastBody = serialised;
+      send.disabled = true;
+      fill(status, t("cases.sending"));
+      try {
+        const created = await api<CaseDetail>("POST", `${patientPath(patient)}/cases`, { body, idempotencyKey: key });
+        setFlash("success", t("cases.sent", { clinic: clinic.name }));
+        navigate(`/cases/${encodeURIComponent(created.case_id)}`);
+      } catch (error) {
+        send.disabled = false;
+        fill(status);
+        serverProblems(error, summary, (name) => {
+          if (name.startsWith("answers.")) return form.fields.get(name.slice(8)) ?? null;
+          if (name.startsWith("attachments")) return attachments;
+          return null;
+        });
+      }
     },
     summary,
     form.element,
@@ -237,41 +198,18 @@ function renderCaseForm(main: HTMLElement, patient: Patient, clinic: ClinicDetai
   );
 }
 
-function showSummary(slot: HTMLElement, problems: { field: Field | null; message: string }[]): void {
-  const box = errorSummary(problems);
-  fill(slot, box);
-  box.focus();
-}
-
-/** A 400 naming fields marks them; a 409 or other problem becomes a clear message at the top. */
-function serverProblems(error: unknown, slot: HTMLElement, fieldFor: (name: string) => Field | null): void {
-  if (error instanceof ApiError && error.status === 400 && error.invalidParams.length) {
-    const problems = error.invalidParams.map((p) => ({ field: fieldFor(p.name), message: p.reason }));
-    for (const p of problems) p.field?.setError(p.message);
-    showSummary(slot, problems);
-    return;
-  }
-  const box = problemNotice(error);
-  box.setAttribute("tabindex", "-1");
-  fill(slot, box);
-  box.focus();
-}
-
 // ---- one case --------------------------------------------------------------------------------------------
 
 export async function casePage({ main, params }: PageContext): Promise<void> {
   const { patient } = await acting();
   const caseId = params.caseId ?? "";
-  let item: CaseDetail;
-  try {
-    item = await api<CaseDetail>("GET", `${patientPath(patient)}/cases/${encodeURIComponent(caseId)}`);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      fill(main, ...pageHeading(t("cases.missing")), h("p", null, t("cases.missing-text", { name: patient.name })), link("/cases", null, t("cases.back")));
-      return;
-    }
-    throw error;
-  }
+  const request = api<CaseDetail>("GET", `${patientPath(patient)}/cases/${encodeURIComponent(caseId)}`);
+  const item = await orMissing(request, main, () => [
+    ...pageHeading(t("cases.missing")),
+    h("p", null, t("cases.missing-text", { name: patient.name })),
+    link("/cases", null, t("cases.back")),
+  ]);
+  if (!item) return;
   const types = await api<Page<CaseType>>("GET", `/v1/clinics/${encodeURIComponent(item.clinic.hsa_id)}/case-types`, {
     query: { patient_id: patient.patient_id },
   }).catch(() => ({ items: [] as CaseType[] }));
@@ -325,24 +263,11 @@ function decisionView(item: CaseDetail): HTMLElement | null {
 }
 
 function attachmentList(patient: Patient, caseId: string, attachments: AttachmentInfo[]): Child {
-  if (!attachments.length) return null;
-  return h(
-    "ul",
-    { class: "file-list" },
-    ...attachments.map((a) =>
-      h(
-        "li",
-        { class: "file" },
-        button(t("attach.download", { name: a.filename }), {
-          class: "link-button",
-          onclick: (event: Event) => {
-            const target = event.currentTarget as HTMLButtonElement;
-            download(patient.patient_id, caseId, a.attachment_id).catch((error: unknown) => target.after(problemNotice(error)));
-          },
-        }),
-        h("span", { class: "meta" }, ` (${Math.max(1, Math.round(a.size / 1024))} kB)`),
-      ),
-    ),
+  return fileList(
+    attachments,
+    (a) => t("attach.download", { name: a.filename }),
+    (a) => download(patient.patient_id, caseId, a.attachment_id),
+    problemNotice,
   );
 }
 
@@ -367,42 +292,35 @@ function replyForm(patient: Patient, item: CaseDetail): HTMLElement {
   const text = textField({ name: "reply", label: t("cases.reply-label"), multiline: true, required: true, maxLength: 4000, rows: 5 });
   const attachments: AttachmentsField = attachmentsField(patient.patient_id);
   const summary = h("div");
-  const send = h("button", { type: "submit", class: "button button-primary" }, t("cases.reply-send"));
+  const send = submitButton(t("cases.reply-send"));
   return h(
     "section",
     { class: "section", "aria-labelledby": "reply-title" },
     h("h2", { id: "reply-title" }, t("cases.reply")),
-    h(
-      "form",
-      {
-        class: "form",
-        novalidate: true,
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          text.setError(null);
-          attachments.setError(null);
-          const value = text.input.value.trim();
-          const problems: { field: Field; message: string }[] = [];
-          if (!value) problems.push({ field: text, message: t("cases.reply-empty") });
-          if (attachments.busy()) problems.push({ field: attachments, message: t("attach.wait") });
-          else if (attachments.failed()) problems.push({ field: attachments, message: t("attach.remove-failed") });
-          if (problems.length) {
-            for (const p of problems) p.field.setError(p.message);
-            showSummary(summary, problems);
-            return;
-          }
-          send.disabled = true;
-          try {
-            await api("POST", `${patientPath(patient)}/cases/${encodeURIComponent(item.case_id)}/messages`, {
-              body: { text: value, attachments: attachments.ids() },
-            });
-            setFlash("success", t("cases.reply-sent"));
-            refresh();
-          } catch (error) {
-            send.disabled = false;
-            serverProblems(error, summary, (name) => (name === "text" ? text : name.startsWith("attachments") ? attachments : null));
-          }
-        },
+    checkedForm(
+      async () => {
+        text.setError(null);
+        attachments.setError(null);
+        const value = text.input.value.trim();
+        const problems: Problem[] = [];
+        if (!value) problems.push({ field: text, message: t("cases.reply-empty") });
+        if (attachments.busy()) problems.push({ field: attachments, message: t("attach.wait") });
+        else if (attachments.failed()) problems.push({ field: attachments, message: t("attach.remove-failed") });
+        if (problems.length) {
+          showProblems(summary, problems);
+          return;
+        }
+        send.disabled = true;
+        try {
+          await api("POST", `${patientPath(patient)}/cases/${encodeURIComponent(item.case_id)}/messages`, {
+            body: { text: value, attachments: attachments.ids() },
+          });
+          setFlash("success", t("cases.reply-sent"));
+          refresh();
+        } catch (error) {
+          send.disabled = false;
+          serverProblems(error, summary, (name) => (name === "text" ? text : name.startsWith("attachments") ? attachments : null));
+        }
       },
       summary,
       text.element,
@@ -413,25 +331,15 @@ function replyForm(patient: Patient, item: CaseDetail): HTMLElement {
 }
 
 function withdrawButton(patient: Patient, item: CaseDetail): HTMLElement {
-  const slot = h("div");
-  return h(
-    "section",
-    { class: "section", "aria-labelledby": "withdraw-title" },
-    h("h2", { id: "withdraw-title" }, t("cases.withdraw-title")),
-    h("p", null, t("cases.withdraw-text")),
-    button(t("cases.withdraw"), {
-      class: "button button-warning",
-      onclick: async () => {
-        if (!(await confirmDialog(t("cases.withdraw-confirm"), t("cases.withdraw")))) return;
-        try {
-          await api("POST", `${patientPath(patient)}/cases/${encodeURIComponent(item.case_id)}/withdrawal`);
-          setFlash("success", t("cases.withdrawn"));
-          refresh();
-        } catch (error) {
-          fill(slot, problemNotice(error));
-        }
-      },
-    }),
-    slot,
-  );
+  return caseAction({
+    id: "withdraw-title",
+    title: t("cases.withdraw-title"),
+    text: t("cases.withdraw-text"),
+    label: t("cases.withdraw"),
+    buttonClass: "button button-warning",
+    confirm: t("cases.withdraw-confirm"),
+    request: () => api("POST", `${patientPath(patient)}/cases/${encodeURIComponent(item.case_id)}/withdrawal`),
+    done: t("cases.withdrawn"),
+    failed: problemNotice,
+  });
 }

@@ -2,9 +2,10 @@
 // 13 they are guardian of. The choice lives in memory with the session.
 
 import { api } from "../api";
-import { getSession, onSessionChange } from "../auth";
+import { getSession, sessionData } from "../auth";
 import { h } from "../dom";
 import { formatDate, t } from "../i18n";
+import { sessionBarLine } from "../ui";
 import { link } from "../router";
 
 export interface Patient {
@@ -22,33 +23,21 @@ export interface Me {
   patients: Patient[];
 }
 
-let me: Me | null = null;
-let loading: Promise<Me> | null = null;
 let current: string | null = null;
-const listeners = new Set<() => void>();
-
-onSessionChange(() => {
-  me = null;
-  loading = null;
-  current = null;
-});
+const me = sessionData(
+  () => api<Me>("GET", "/v1/me"),
+  (found) => {
+    if (!found) current = null;
+    else if (!current || !found.patients.some((p) => p.patient_id === current)) current = found.patient_id;
+  },
+);
 
 export function onPatientChange(listener: () => void): void {
-  listeners.add(listener);
+  me.onChange(listener);
 }
 
-export function loadMe(force = false): Promise<Me> {
-  if (force) loading = null;
-  loading ??= api<Me>("GET", "/v1/me").then((found) => {
-    me = found;
-    if (!current || !found.patients.some((p) => p.patient_id === current)) current = found.patient_id;
-    for (const listener of listeners) listener();
-    return found;
-  });
-  loading.catch(() => {
-    loading = null;
-  });
-  return loading;
+export function loadMe(): Promise<Me> {
+  return me.load();
 }
 
 /** The resident and the patient they act for now (loads /v1/me on first use). */
@@ -60,36 +49,29 @@ export async function acting(): Promise<{ me: Me; patient: Patient }> {
 }
 
 export function setActingFor(patientId: string): void {
-  if (!me?.patients.some((p) => p.patient_id === patientId)) return;
+  if (!me.value?.patients.some((p) => p.patient_id === patientId)) return;
   current = patientId;
-  for (const listener of listeners) listener();
+  me.changed();
 }
 
 /** "Showing: Liv Demosson (change)", under the header while a resident is logged in. */
 export function sessionBar(): HTMLElement | null {
-  if (getSession()?.realm !== "resident" || !me) return null;
-  const patient = me.patients.find((p) => p.patient_id === current) ?? me.patients[0];
+  const found = me.value;
+  if (getSession()?.realm !== "resident" || !found) return null;
+  const patient = found.patients.find((p) => p.patient_id === current) ?? found.patients[0];
   if (!patient) return null;
   const child = patient.relation === "guardian";
-  return h(
-    "div",
-    { class: child ? "session-bar session-bar-child" : "session-bar" },
-    h(
-      "div",
-      { class: "session-bar-inner" },
-      h(
-        "p",
-        { class: "session-bar-text" },
-        t("who.logged-in-as", { name: me.name }),
-        " · ",
-        child ? t("who.acting-for-child") : t("who.acting-for"),
-        " ",
-        h("strong", { class: "acting-name" }, patient.name),
-        child && patient.until
-          ? h("span", { class: "acting-until" }, ` (${t("who.until", { date: formatDate(patient.until) })})`)
-          : null,
-      ),
-      me.patients.length > 1 ? link("/choose-person", { class: "session-bar-link" }, t("who.change")) : null,
-    ),
+  return sessionBarLine(
+    found.name,
+    [
+      child ? t("who.acting-for-child") : t("who.acting-for"),
+      " ",
+      h("strong", { class: "acting-name" }, patient.name),
+      child && patient.until
+        ? h("span", { class: "acting-until" }, ` (${t("who.until", { date: formatDate(patient.until) })})`)
+        : null,
+    ],
+    found.patients.length > 1 ? link("/choose-person", { class: "session-bar-link" }, t("who.change")) : null,
+    child,
   );
 }

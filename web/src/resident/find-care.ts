@@ -1,12 +1,14 @@
 // Find care: the public directory (GET /v1/clinics), by name, kind and place, nearest first from a typed
 // town or the device's position; and one clinic's page with its address, phone, opening hours and e-services.
 
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { append, fill, h, type Child } from "../dom";
+import { scriptForm, showInvalidParams, showProblems, submitButton } from "../forms";
 import { formatNumber, t, type Key } from "../i18n";
+import { orMissing } from "../page-data";
 import { link, type PageContext } from "../router";
-import { button, errorSummary, facts, notice, pageHeading, problemNotice, selectField, textField, type Field } from "../ui";
-import { devicePosition, findPlace, places } from "./places";
+import { button, facts, notice, pageHeading, problemNotice, selectField, textField, type Field } from "../ui";
+import { nearQuery, placesList, positionControl, type Position } from "./places";
 import type { Clinic, ClinicDetail, Page } from "./types";
 
 export const KINDS = [
@@ -27,7 +29,7 @@ export function kindText(kind: string): string {
 }
 
 /** The device position the user chose to share, in memory for this page view only (never in the URL). */
-let position: { lat: number; lon: number } | null = null;
+let position: Position | null = null;
 const RADIUS_KM = 30;
 
 interface Criteria {
@@ -35,10 +37,6 @@ interface Criteria {
   place: string;
   kind: string;
   usePosition: boolean;
-}
-
-function placesList(id: string): HTMLDataListElement {
-  return h("datalist", { id }, ...places.map((p) => h("option", { value: p.name })));
 }
 
 /** The search form's fields (shared by find care and choosing a clinic for a case). */
@@ -64,23 +62,19 @@ function criteriaFields(criteria: Criteria, withKind: boolean) {
   return { q, place, kind };
 }
 
-function searchQuery(criteria: Criteria): { query: Record<string, string>; problems: { field: "place"; message: string }[] } {
+/** The directory query of the criteria; null when the typed place is not one we know. */
+function searchQuery(criteria: Criteria): Record<string, string> | null {
+  const near = nearQuery(criteria.usePosition ? position : null, criteria.place, RADIUS_KM);
+  if (!near) return null;
   const query: Record<string, string> = { limit: "20" };
-  const problems: { field: "place"; message: string }[] = [];
   if (criteria.q.trim()) query.q = criteria.q.trim();
   if (criteria.kind) query.kind = criteria.kind;
-  if (criteria.usePosition && position) {
-    query.near = `${position.lat},${position.lon}`;
-    query.radius_km = String(RADIUS_KM);
-  } else if (criteria.place.trim()) {
-    const found = findPlace(criteria.place);
-    if (!found) problems.push({ field: "place", message: t("care.place-unknown") });
-    else {
-      query.near = `${found.lat},${found.lon}`;
-      query.radius_km = String(RADIUS_KM);
-    }
-  }
-  return { query, problems };
+  return Object.assign(query, near);
+}
+
+/** The place field says it does not know the typed place, in the summary in `slot` too. */
+function unknownPlace(slot: HTMLElement, place: Field): void {
+  showProblems(slot, [{ field: place, message: t("care.place-unknown") }]);
 }
 
 export async function findCarePage({ main, query }: PageContext): Promise<void> {
@@ -92,75 +86,45 @@ export async function findCarePage({ main, query }: PageContext): Promise<void> 
   };
   const fields = criteriaFields(criteria, true);
   const results = h("div", { class: "results" });
-  const positionStatus = h("p", { class: "position-status", role: "status" });
   const summarySlot = h("div");
-  const showPosition = () => {
-    fill(
-      positionStatus,
-      criteria.usePosition ? [t("care.using-position"), " ", button(t("care.stop-position"), { class: "link-button", onclick: stopPosition })] : null,
-    );
-  };
-  const stopPosition = () => {
-    position = null;
-    criteria.usePosition = false;
-    showPosition();
-  };
-  const positionButton = button(t("care.use-position"), {
-    class: "button button-secondary",
-    onclick: async () => {
-      positionButton.disabled = true;
-      const found = await devicePosition();
-      positionButton.disabled = false;
-      if (!found) {
-        fill(positionStatus, t("care.position-denied"));
-        return;
-      }
+  const positionChoice = positionControl(
+    () => criteria.usePosition,
+    (found) => {
       position = found;
-      criteria.usePosition = true;
-      fields.place.input.value = "";
-      showPosition();
+      criteria.usePosition = found !== null;
+      if (found) fields.place.input.value = "";
     },
-  });
-  const form = h(
-    "form",
-    {
-      class: "form search-form",
-      role: "search",
-      "aria-label": t("care.search-label"),
-      novalidate: true,
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        criteria.q = fields.q.input.value;
-        criteria.place = fields.place.input.value;
-        criteria.kind = fields.kind?.select.value ?? "";
-        if (criteria.place.trim()) criteria.usePosition = false;
-        const params = new URLSearchParams();
-        if (criteria.q.trim()) params.set("q", criteria.q.trim());
-        if (criteria.place.trim()) params.set("place", criteria.place.trim());
-        if (criteria.kind) params.set("kind", criteria.kind);
-        if (criteria.usePosition) params.set("pos", "1");
-        history.pushState(null, "", `/find-care${params.size ? `?${params}` : ""}`);
-        void search(true);
-      },
+  );
+  const form = scriptForm(
+    { class: "form search-form", role: "search", "aria-label": t("care.search-label"), novalidate: true },
+    () => {
+      criteria.q = fields.q.input.value;
+      criteria.place = fields.place.input.value;
+      criteria.kind = fields.kind?.select.value ?? "";
+      if (criteria.place.trim()) criteria.usePosition = false;
+      const params = new URLSearchParams();
+      if (criteria.q.trim()) params.set("q", criteria.q.trim());
+      if (criteria.place.trim()) params.set("place", criteria.place.trim());
+      if (criteria.kind) params.set("kind", criteria.kind);
+      if (criteria.usePosition) params.set("pos", "1");
+      history.pushState(null, "", `/find-care${params.size ? `?${params}` : ""}`);
+      void search(true);
     },
     summarySlot,
     fields.q.element,
     fields.place.element,
     placesList("place-names"),
-    h("div", { class: "field" }, positionButton, positionStatus),
+    positionChoice.element,
     fields.kind?.element,
-    h("button", { type: "submit", class: "button button-primary" }, t("care.search")),
+    submitButton(t("care.search")),
   );
 
   async function search(focusResults: boolean): Promise<void> {
     fields.place.setError(null);
     fill(summarySlot);
-    const { query: params, problems } = searchQuery(criteria);
-    if (problems.length) {
-      fields.place.setError(problems[0]!.message);
-      const summary = errorSummary([{ field: fields.place, message: problems[0]!.message }]);
-      fill(summarySlot, summary);
-      summary.focus();
+    const params = searchQuery(criteria);
+    if (!params) {
+      unknownPlace(summarySlot, fields.place);
       fill(results);
       return;
     }
@@ -179,21 +143,13 @@ export async function findCarePage({ main, query }: PageContext): Promise<void> 
   }
 
   fill(main, ...pageHeading(t("care.title"), t("care.lead")), form, results);
-  showPosition();
+  positionChoice.show();
   if (query.size) await search(false);
 }
 
 /** Map a 400's invalid_params onto the fields; anything else is a notice. */
 function apiFieldProblem(error: unknown, fields: Record<string, Field | null>, summarySlot: HTMLElement): Child {
-  if (error instanceof ApiError && error.status === 400 && error.invalidParams.length) {
-    const problems = error.invalidParams.map((p) => ({ field: fields[p.name] ?? null, message: p.reason }));
-    for (const p of problems) p.field?.setError(p.message);
-    const summary = errorSummary(problems);
-    fill(summarySlot, summary);
-    summary.focus();
-    return null;
-  }
-  return problemNotice(error);
+  return showInvalidParams(error, summarySlot, (name) => fields[name] ?? null) ? null : problemNotice(error);
 }
 
 /** Search and list clinics into `container`, with "show more" following next_cursor. */
@@ -260,46 +216,36 @@ export function clinicPicker(onChoose: (clinic: Clinic) => void): HTMLElement {
   return h(
     "div",
     { class: "clinic-picker" },
-    h(
-      "form",
-      {
-        class: "form search-form",
-        role: "search",
-        "aria-label": t("care.search-label"),
-        novalidate: true,
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          criteria.q = fields.q.input.value;
-          criteria.place = fields.place.input.value;
-          fields.place.setError(null);
-          fill(summarySlot);
-          const { query, problems } = searchQuery(criteria);
-          if (problems.length) {
-            fields.place.setError(problems[0]!.message);
-            const summary = errorSummary([{ field: fields.place, message: problems[0]!.message }]);
-            fill(summarySlot, summary);
-            summary.focus();
-            return;
-          }
-          fill(results, h("p", { role: "status", class: "loading" }, t("common.loading")));
-          await renderResults(results, query, null, true, (clinic) =>
-            h(
-              "p",
-              { class: "result-actions" },
-              button(t("cases.choose-clinic-button"), {
-                class: "button button-secondary",
-                "aria-label": t("cases.choose-clinic-named", { name: clinic.name }),
-                onclick: () => onChoose(clinic),
-              }),
-            ),
-          ).catch((error: unknown) => fill(results, apiFieldProblem(error, { q: fields.q }, summarySlot)));
-        },
+    scriptForm(
+      { class: "form search-form", role: "search", "aria-label": t("care.search-label"), novalidate: true },
+      async () => {
+        criteria.q = fields.q.input.value;
+        criteria.place = fields.place.input.value;
+        fields.place.setError(null);
+        fill(summarySlot);
+        const query = searchQuery(criteria);
+        if (!query) {
+          unknownPlace(summarySlot, fields.place);
+          return;
+        }
+        fill(results, h("p", { role: "status", class: "loading" }, t("common.loading")));
+        await renderResults(results, query, null, true, (clinic) =>
+          h(
+            "p",
+            { class: "result-actions" },
+            button(t("cases.choose-clinic-button"), {
+              class: "button button-secondary",
+              "aria-label": t("cases.choose-clinic-named", { name: clinic.name }),
+              onclick: () => onChoose(clinic),
+            }),
+          ),
+        ).catch((error: unknown) => fill(results, apiFieldProblem(error, { q: fields.q }, summarySlot)));
       },
       summarySlot,
       fields.q.element,
       fields.place.element,
       placesList("picker-place-names"),
-      h("button", { type: "submit", class: "button button-primary" }, t("care.search")),
+      submitButton(t("care.search")),
     ),
     results,
   );
@@ -308,16 +254,13 @@ export function clinicPicker(onChoose: (clinic: Clinic) => void): HTMLElement {
 const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 
 export async function clinicPage({ main, params }: PageContext): Promise<void> {
-  let clinic: ClinicDetail;
-  try {
-    clinic = await api<ClinicDetail>("GET", `/v1/clinics/${encodeURIComponent(params.clinicId ?? "")}`, { auth: false });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      fill(main, ...pageHeading(t("care.clinic-missing")), notice("info", h("p", null, t("care.clinic-missing-text"))), link("/find-care", null, t("care.back")));
-      return;
-    }
-    throw error;
-  }
+  const request = api<ClinicDetail>("GET", `/v1/clinics/${encodeURIComponent(params.clinicId ?? "")}`, { auth: false });
+  const clinic = await orMissing(request, main, () => [
+    ...pageHeading(t("care.clinic-missing")),
+    notice("info", h("p", null, t("care.clinic-missing-text"))),
+    link("/find-care", null, t("care.back")),
+  ]);
+  if (!clinic) return;
   const address = clinic.address;
   const hours = DAYS.map((day) => ({ day, hours: clinic.opening_hours?.filter((o) => o.day === day) ?? [] }));
   fill(

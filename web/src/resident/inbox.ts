@@ -2,9 +2,11 @@
 // (reading it marks it read; its body comes as blocks, rendered as text, never as HTML), mark unread,
 // archive, delete.
 
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { fill, h, type Child } from "../dom";
+import { scriptForm } from "../forms";
 import { formatDate, formatDateTime, t, type Key } from "../i18n";
+import { orMissing, pagedList } from "../page-data";
 import { link, navigate, type PageContext } from "../router";
 import { button, confirmDialog, facts, pageHeading, problemNotice, selectField, setFlash, takeFlash } from "../ui";
 import { acting, type Patient } from "./context";
@@ -26,25 +28,10 @@ export async function inboxPage({ main, query }: PageContext): Promise<void> {
   const order = query.get("order") === "unread-first" ? "unread-first" : "newest";
   const list = h("ul", { class: "item-list message-list", "aria-labelledby": "messages-title" });
   const more = h("div");
-  const load = async (cursor: string | null): Promise<void> => {
-    const page = await api<Page<MessageSummary>>("GET", inboxPath(patient), {
-      query: { archived: String(archived), order, limit: 20, cursor },
-    });
-    list.append(...page.items.map(messageItem));
-    fill(
-      more,
-      page.next_cursor
-        ? button(t("common.show-more"), {
-            class: "button button-secondary",
-            onclick: () => {
-              const before = list.children.length;
-              void load(page.next_cursor ?? null).then(() => list.children[before]?.querySelector("a")?.focus());
-            },
-          })
-        : null,
-    );
-  };
-  await load(null);
+  const load = (cursor: string | null) =>
+    api<Page<MessageSummary>>("GET", inboxPath(patient), { query: { archived: String(archived), order, limit: 20, cursor } });
+  const show = pagedList({ list, more, label: t("common.show-more"), item: messageItem, next: load });
+  show(await load(null));
   const sort = selectField({
     name: "order",
     label: t("inbox.order"),
@@ -64,17 +51,13 @@ export async function inboxPage({ main, query }: PageContext): Promise<void> {
       link("/inbox", { class: "tab", "aria-current": archived ? null : "page" }, t("inbox.inbox")),
       link("/inbox?archived=true", { class: "tab", "aria-current": archived ? "page" : null }, t("inbox.archive")),
     ),
-    h(
-      "form",
-      {
-        class: "form form-inline",
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          const params = new URLSearchParams();
-          if (archived) params.set("archived", "true");
-          if (sort.select.value !== "newest") params.set("order", sort.select.value);
-          navigate(`/inbox${params.size ? `?${params}` : ""}`);
-        },
+    scriptForm(
+      { class: "form form-inline" },
+      () => {
+        const params = new URLSearchParams();
+        if (archived) params.set("archived", "true");
+        if (sort.select.value !== "newest") params.set("order", sort.select.value);
+        navigate(`/inbox${params.size ? `?${params}` : ""}`);
       },
       sort.element,
       h("button", { type: "submit", class: "button button-secondary" }, t("inbox.sort")),
@@ -111,16 +94,12 @@ function messageItem(message: MessageSummary): HTMLElement {
 export async function messagePage({ main, params }: PageContext): Promise<void> {
   const { patient } = await acting();
   const path = `${inboxPath(patient)}/${encodeURIComponent(params.messageId ?? "")}`;
-  let message: Message;
-  try {
-    message = await api<Message>("GET", path);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      fill(main, ...pageHeading(t("inbox.missing")), h("p", null, t("inbox.missing-text")), link("/inbox", null, t("inbox.back")));
-      return;
-    }
-    throw error;
-  }
+  const message = await orMissing(api<Message>("GET", path), main, () => [
+    ...pageHeading(t("inbox.missing")),
+    h("p", null, t("inbox.missing-text")),
+    link("/inbox", null, t("inbox.back")),
+  ]);
+  if (!message) return;
   const slot = h("div");
   const change = async (body: Record<string, boolean>, done: string): Promise<void> => {
     try {

@@ -1,11 +1,19 @@
 // Places to search from. The directory has no geocoding of addresses, so the app offers a typed town or
 // municipality (matched against this list of municipal centres, nearest clinics first from its centre) and
 // the device's own position (navigator.geolocation). Approximate centres; nothing is fetched from elsewhere.
+// Find care and booking share the place list, the "use my position" control and the `near` query built here.
 
-export interface Place {
-  name: string;
+import { fill, h } from "../dom";
+import { t } from "../i18n";
+import { button } from "../ui";
+
+export interface Position {
   lat: number;
   lon: number;
+}
+
+export interface Place extends Position {
+  name: string;
 }
 
 const PLACES: [string, number, number][] = [
@@ -81,6 +89,11 @@ function fold(text: string): string {
     .replace(/\s+/g, " ");
 }
 
+/** The known places' names, offered as the choices (<datalist>) of a place field. */
+export function placesList(id: string): HTMLDataListElement {
+  return h("datalist", { id }, ...places.map((p) => h("option", { value: p.name })));
+}
+
 /** The place a typed name means ("goteborg", "Göteborg", "  MALMÖ "), or null. */
 export function findPlace(typed: string): Place | null {
   const wanted = fold(typed);
@@ -93,7 +106,7 @@ export function findPlace(typed: string): Place | null {
 }
 
 /** The device's position, or null when the user (or the browser) says no. */
-export function devicePosition(): Promise<{ lat: number; lon: number } | null> {
+export function devicePosition(): Promise<Position | null> {
   if (!("geolocation" in navigator)) return Promise.resolve(null);
   return new Promise((resolve) => {
     navigator.geolocation.getCurrentPosition(
@@ -106,4 +119,55 @@ export function devicePosition(): Promise<{ lat: number; lon: number } | null> {
       { enableHighAccuracy: false, timeout: 10_000, maximumAge: 300_000 },
     );
   });
+}
+
+/** "Use my position" and its status line ("Using your position. Stop"). `using` says whether the position is
+ *  in use now; `choose` records the user's choice: the position, or null when they stop using it. */
+export function positionControl(
+  using: () => boolean,
+  choose: (position: Position | null) => void,
+): { element: HTMLElement; show(): void } {
+  const status = h("p", { class: "position-status", role: "status" });
+  const show = (): void =>
+    fill(
+      status,
+      using()
+        ? [
+            t("care.using-position"),
+            " ",
+            button(t("care.stop-position"), {
+              class: "link-button",
+              onclick: () => {
+                choose(null);
+                show();
+              },
+            }),
+          ]
+        : null,
+    );
+  const use = button(t("care.use-position"), {
+    class: "button button-secondary",
+    onclick: async () => {
+      use.disabled = true;
+      const found = await devicePosition();
+      use.disabled = false;
+      if (!found) {
+        fill(status, t("care.position-denied"));
+        return;
+      }
+      choose(found);
+      show();
+    },
+  });
+  return { element: h("div", { class: "field" }, use, status), show };
+}
+
+/** A search's `near` and `radius_km`: from the position when given, else from the typed place (none when
+ *  nothing is typed); null when the typed place is not one we know. */
+export function nearQuery(position: Position | null, typed: string, radiusKm: number): Record<string, string> | null {
+  const near = (from: Position) => ({ near: `${from.lat},${from.lon}`, radius_km: String(radiusKm) });
+  if (position) return near(position);
+  if (!typed.trim()) return {};
+  const found = findPlace(typed);
+  return found ? near(found) : null;
 }

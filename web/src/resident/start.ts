@@ -3,7 +3,7 @@
 import { api } from "../api";
 import { getSession } from "../auth";
 import { fill, h, type Child } from "../dom";
-import { formatDateTime, pick, t, tc } from "../i18n";
+import { formatDateTime, pick, t, tc, type Key } from "../i18n";
 import { loginButton, sessionEndNotice } from "../layout";
 import { link, navigate, type PageContext } from "../router";
 import { button, notice, pageHeading, problemNotice } from "../ui";
@@ -34,54 +34,30 @@ export async function startPage({ main }: PageContext): Promise<void> {
     h(
       "div",
       { class: "cards" },
-      section(t("start.unread"), inbox, (page) => {
-        const unread = page.items.filter((m) => !m.read);
-        return [
-          h("p", { class: "count" }, tc("start.unread-count", unread.length)),
-          unread.length
-            ? h(
-                "ul",
-                { class: "plain-list" },
-                ...unread.slice(0, 3).map((m) =>
-                  h("li", null, link(`/inbox/${m.message_id}`, null, m.subject), h("span", { class: "meta" }, ` – ${m.sender.care_unit_name}`)),
-                ),
-              )
-            : null,
+      section(t("start.unread"), inbox, (page) =>
+        firstThree(
+          page.items.filter((m) => !m.read),
+          "start.unread-count",
+          (m) => [link(`/inbox/${m.message_id}`, null, m.subject), h("span", { class: "meta" }, ` – ${m.sender.care_unit_name}`)],
           link("/inbox", { class: "card-link" }, t("start.to-inbox")),
-        ];
-      }),
-      section(t("start.upcoming"), appointments, (page) => {
-        const coming = page.items.filter((a) => a.status === "active" && a.end >= new Date().toISOString());
-        return [
-          h("p", { class: "count" }, tc("start.upcoming-count", coming.length)),
-          coming.length
-            ? h(
-                "ul",
-                { class: "plain-list" },
-                ...coming.slice(0, 3).map((a) =>
-                  h("li", null, h("strong", null, formatDateTime(a.start)), " ", pick(a.booking_type_name), ", ", a.unit_name),
-                ),
-              )
-            : null,
+        ),
+      ),
+      section(t("start.upcoming"), appointments, (page) =>
+        firstThree(
+          page.items.filter((a) => a.status === "active" && a.end >= new Date().toISOString()),
+          "start.upcoming-count",
+          (a) => [h("strong", null, formatDateTime(a.start)), " ", pick(a.booking_type_name), ", ", a.unit_name],
           link("/appointments", { class: "card-link" }, t("start.to-appointments")),
-        ];
-      }),
-      section(t("start.open-cases"), cases, (page) => {
-        const open = page.items.filter((c) => OPEN_STATUSES.includes(c.status));
-        return [
-          h("p", { class: "count" }, tc("start.open-cases-count", open.length)),
-          open.length
-            ? h(
-                "ul",
-                { class: "plain-list" },
-                ...open.slice(0, 3).map((c) =>
-                  h("li", null, link(`/cases/${c.case_id}`, null, pick(c.case_type.name)), h("span", { class: "meta" }, ` – ${statusText(c.status)}`)),
-                ),
-              )
-            : null,
+        ),
+      ),
+      section(t("start.open-cases"), cases, (page) =>
+        firstThree(
+          page.items.filter((c) => OPEN_STATUSES.includes(c.status)),
+          "start.open-cases-count",
+          (c) => [link(`/cases/${c.case_id}`, null, pick(c.case_type.name)), h("span", { class: "meta" }, ` – ${statusText(c.status)}`)],
           link("/cases", { class: "card-link" }, t("start.to-cases")),
-        ];
-      }),
+        ),
+      ),
     ),
     h(
       "section",
@@ -114,6 +90,15 @@ function section<T>(title: string, result: PromiseSettledResult<T>, render: (val
     h("h2", { id, class: "card-title" }, title),
     result.status === "fulfilled" ? render(result.value) : problemNotice(result.reason),
   );
+}
+
+/** A card's body: how many there are, the first three of them, and the link to them all. */
+function firstThree<T>(items: T[], count: Key, item: (value: T) => Child[], all: HTMLElement): Child[] {
+  return [
+    h("p", { class: "count" }, tc(count, items.length)),
+    items.length ? h("ul", { class: "plain-list" }, ...items.slice(0, 3).map((value) => h("li", null, ...item(value)))) : null,
+    all,
+  ];
 }
 
 function personButtons(people: Patient[]): HTMLElement {

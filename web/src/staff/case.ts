@@ -3,23 +3,15 @@
 // for more information; decide a prescription renewal (approved with what was renewed, or denied with a
 // reason); assign; close; reopen. Every action is a request under the chosen commission.
 
-import { api, ApiError } from "../api";
+import { api } from "../api";
+import { caseAction, fileList, threadSection } from "../case-view";
 import { fill, h, type Child } from "../dom";
+import { checkedForm, serverProblems, showProblems, submitButton, type Problem } from "../forms";
 import { currentLang, formatDate, formatDateTime, pick, t } from "../i18n";
-import { link, refresh, type PageContext } from "../router";
-import {
-  button,
-  choiceField,
-  confirmDialog,
-  facts,
-  pageHeading,
-  selectField,
-  setFlash,
-  takeFlash,
-  textField,
-  threadSection,
-} from "../ui";
-import { actionProblem, guarded, needCommission, serverProblems, showSummary, type Problem } from "./common";
+import { orMissing } from "../page-data";
+import { link, refresh } from "../router";
+import { button, choiceField, facts, pageHeading, selectField, setFlash, takeFlash, textField } from "../ui";
+import { actionProblem, staffPage } from "./common";
 import type { Commission, StaffMe } from "./context";
 import { st } from "./texts";
 import {
@@ -43,56 +35,46 @@ interface CaseView {
   path: string;
 }
 
-export async function casePage(context: PageContext): Promise<void> {
-  const found = await needCommission(context);
-  if (!found) return;
-  const { me, commission } = found;
-  const { main, params, signal } = context;
+export const casePage = staffPage(async ({ main, params, signal }, { me, commission }) => {
   const path = `/v1/staff/patients/${encodeURIComponent(params.patientId ?? "")}/cases/${encodeURIComponent(params.caseId ?? "")}`;
-  await guarded(main, commission, async () => {
-    let item: StaffCase;
-    try {
-      item = await api<StaffCase>("GET", path, { signal });
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        fill(main, ...pageHeading(st("case.missing")), h("p", null, st("case.missing-text")), h("p", null, link("/staff/cases", null, st("case.back"))));
-        return;
-      }
-      throw error;
-    }
-    const [answers, types] = await Promise.all([
-      api<Page<StandardAnswer>>("GET", "/v1/staff/standard-answers", { signal }).catch(() => ({ items: [] as StandardAnswer[] })),
-      api<UnitCaseTypes>("GET", "/v1/staff/case-types", { signal }).catch(() => ({ configured: [] }) as UnitCaseTypes),
-    ]);
-    const type = types.configured.find((c) => c.id === item.case_type.id);
-    const view: CaseView = { me, commission, item, path };
-    const open = OPEN_STATUSES.includes(item.status);
-    const typeName = pick(item.case_type.name) || (type ? pick(type.name) : "") || item.case_type.id;
-    fill(
-      main,
-      takeFlash(),
-      ...pageHeading(`${item.patient_name ?? st("case.patient")} – ${typeName}`),
-      facts(
-        [
-          [st("case.patient"), item.patient_name ?? "–"] as [string, Child],
-          [st("case.status"), h("span", { class: `status status-${item.status}` }, st(`status.${item.status}`))] as [string, Child],
-          [st("case.received"), formatDateTime(item.created_at)] as [string, Child],
-          item.due_at && open ? ([st("case.due"), formatDate(item.due_at)] as [string, Child]) : null,
-          item.closed_at ? ([st("case.closed-at"), formatDateTime(item.closed_at)] as [string, Child]) : null,
-          [st("case.sent-by"), authorName(item.created_by)] as [string, Child],
-        ].filter((row): row is [string, Child] => row !== null),
-      ),
-      decisionView(item),
-      answersView(view, type?.form?.fields ?? []),
-      thread(view),
-      open && item.case_type.id === PRESCRIPTION_RENEWAL && !item.decision ? decisionForm(view) : null,
-      open ? replyForm(view, answers.items) : h("p", null, st(item.status === "withdrawn" ? "case.withdrawn-note" : "case.closed-note")),
-      assignment(view),
-      open ? closeSection(view) : item.status === "closed" ? reopenSection(view) : null,
-      h("p", null, link("/staff/cases", null, st("case.back"))),
-    );
-  });
-}
+  const item = await orMissing(api<StaffCase>("GET", path, { signal }), main, () => [
+    ...pageHeading(st("case.missing")),
+    h("p", null, st("case.missing-text")),
+    h("p", null, link("/staff/cases", null, st("case.back"))),
+  ]);
+  if (!item) return;
+  const [answers, types] = await Promise.all([
+    api<Page<StandardAnswer>>("GET", "/v1/staff/standard-answers", { signal }).catch(() => ({ items: [] as StandardAnswer[] })),
+    api<UnitCaseTypes>("GET", "/v1/staff/case-types", { signal }).catch(() => ({ configured: [] }) as UnitCaseTypes),
+  ]);
+  const type = types.configured.find((c) => c.id === item.case_type.id);
+  const view: CaseView = { me, commission, item, path };
+  const open = OPEN_STATUSES.includes(item.status);
+  const typeName = pick(item.case_type.name) || (type ? pick(type.name) : "") || item.case_type.id;
+  fill(
+    main,
+    takeFlash(),
+    ...pageHeading(`${item.patient_name ?? st("case.patient")} – ${typeName}`),
+    facts(
+      [
+        [st("case.patient"), item.patient_name ?? "–"] as [string, Child],
+        [st("case.status"), h("span", { class: `status status-${item.status}` }, st(`status.${item.status}`))] as [string, Child],
+        [st("case.received"), formatDateTime(item.created_at)] as [string, Child],
+        item.due_at && open ? ([st("case.due"), formatDate(item.due_at)] as [string, Child]) : null,
+        item.closed_at ? ([st("case.closed-at"), formatDateTime(item.closed_at)] as [string, Child]) : null,
+        [st("case.sent-by"), authorName(item.created_by)] as [string, Child],
+      ].filter((row): row is [string, Child] => row !== null),
+    ),
+    decisionView(item),
+    answersView(view, type?.form?.fields ?? []),
+    thread(view),
+    open && item.case_type.id === PRESCRIPTION_RENEWAL && !item.decision ? decisionForm(view) : null,
+    open ? replyForm(view, answers.items) : h("p", null, st(item.status === "withdrawn" ? "case.withdrawn-note" : "case.closed-note")),
+    assignment(view),
+    open ? closeSection(view) : item.status === "closed" ? reopenSection(view) : null,
+    h("p", null, link("/staff/cases", null, st("case.back"))),
+  );
+});
 
 function authorName(author: StaffCase["created_by"] | undefined): string {
   if (!author) return "–";
@@ -127,29 +109,14 @@ function answersView(view: CaseView, fields: FormField[]): HTMLElement {
 }
 
 function attachmentList(view: CaseView, attachments: Attachment[] | undefined): Child {
-  if (!attachments?.length) return null;
-  return h(
-    "ul",
-    { class: "file-list" },
-    ...attachments.map((a) =>
-      h(
-        "li",
-        { class: "file" },
-        button(st("case.download", { name: a.filename }), {
-          class: "link-button",
-          onclick: async (event: Event) => {
-            const target = event.currentTarget as HTMLButtonElement;
-            try {
-              const { url } = await api<{ url: string }>("GET", `${view.path}/attachments/${encodeURIComponent(a.attachment_id)}`);
-              location.assign(url);
-            } catch (error) {
-              target.after(actionProblem(error, view.commission));
-            }
-          },
-        }),
-        h("span", { class: "meta" }, ` (${Math.max(1, Math.round(a.size / 1024))} kB)`),
-      ),
-    ),
+  return fileList(
+    attachments ?? [],
+    (a) => st("case.download", { name: a.filename }),
+    async (a) => {
+      const { url } = await api<{ url: string }>("GET", `${view.path}/attachments/${encodeURIComponent(a.attachment_id)}`);
+      location.assign(url);
+    },
+    (error) => actionProblem(error, view.commission),
   );
 }
 
@@ -265,47 +232,43 @@ function replyForm(view: CaseView, standardAnswers: StandardAnswer[]): HTMLEleme
   });
   showPreview();
   const summary = h("div");
-  const send = h("button", { type: "submit", class: "button button-primary" }, st("reply.send"));
+  const send = submitButton(st("reply.send"));
   return h(
     "section",
     { class: "section", "aria-labelledby": "reply-title" },
     h("h2", { id: "reply-title" }, st("reply.title")),
-    h(
-      "form",
-      {
-        class: "form",
-        novalidate: true,
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          for (const field of [text, standard, language]) field.setError(null);
-          fill(summary);
-          const request = kind.values()[0] === "request";
-          const body: Record<string, unknown> = {};
-          const written = text.input.value.trim();
-          if (written) body.text = written;
-          if (standard.select.value) {
-            body.standard_answer_id = standard.select.value;
-            body.language = language.select.value;
-          }
-          if (!written && !standard.select.value) {
-            text.setError(st("reply.empty"));
-            showSummary(summary, [{ field: text, message: st("reply.empty") }]);
-            return;
-          }
-          const closing = !request && closeBox.checked;
-          if (closing) body.close = true;
-          send.disabled = true;
-          try {
-            await api("POST", `${view.path}/${request ? "information-requests" : "messages"}`, { body });
-            setFlash("success", st(request ? "reply.requested" : closing ? "reply.sent-closed" : "reply.sent"));
-            refresh();
-          } catch (error) {
-            send.disabled = false;
-            serverProblems(error, summary, view.commission, (name) =>
-              name === "text" ? text : name === "standard_answer_id" ? standard : name === "language" ? language : null,
-            );
-          }
-        },
+    checkedForm(
+      async () => {
+        for (const field of [text, standard, language]) field.setError(null);
+        fill(summary);
+        const request = kind.values()[0] === "request";
+        const body: Record<string, unknown> = {};
+        const written = text.input.value.trim();
+        if (written) body.text = written;
+        if (standard.select.value) {
+          body.standard_answer_id = standard.select.value;
+          body.language = language.select.value;
+        }
+        if (!written && !standard.select.value) {
+          showProblems(summary, [{ field: text, message: st("reply.empty") }]);
+          return;
+        }
+        const closing = !request && closeBox.checked;
+        if (closing) body.close = true;
+        send.disabled = true;
+        try {
+          await api("POST", `${view.path}/${request ? "information-requests" : "messages"}`, { body });
+          setFlash("success", st(request ? "reply.requested" : closing ? "reply.sent-closed" : "reply.sent"));
+          refresh();
+        } catch (error) {
+          send.disabled = false;
+          serverProblems(
+            error,
+            summary,
+            (name) => (name === "text" ? text : name === "standard_answer_id" ? standard : name === "language" ? language : null),
+            (e) => actionProblem(e, view.commission),
+          );
+        }
       },
       summary,
       kind.element,
@@ -362,45 +325,41 @@ function decisionForm(view: CaseView): HTMLElement {
   outcome.onChange(sync);
   sync();
   const summary = h("div");
-  const save = h("button", { type: "submit", class: "button button-primary" }, st("decision.send"));
+  const save = submitButton(st("decision.send"));
   return h(
     "section",
     { class: "section", "aria-labelledby": "decision-title" },
     h("h2", { id: "decision-title" }, st("decision.title")),
-    h(
-      "form",
-      {
-        class: "form",
-        novalidate: true,
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          for (const field of [outcome, renewed, reason]) field.setError(null);
-          fill(summary);
-          const chosen = outcome.values()[0];
-          const lines = renewed.input.value.split("\n").map((l) => l.trim()).filter(Boolean);
-          const problems: Problem[] = [];
-          if (!chosen) problems.push({ field: outcome, message: st("decision.choose") });
-          else if (chosen === "approved" && !lines.length) problems.push({ field: renewed, message: st("decision.renewed-empty") });
-          else if (chosen === "approved" && lines.length > 20) problems.push({ field: renewed, message: st("decision.renewed-many") });
-          else if (chosen === "denied" && !reason.input.value.trim()) problems.push({ field: reason, message: st("decision.reason-empty") });
-          if (problems.length) {
-            for (const p of problems) p.field?.setError(p.message);
-            showSummary(summary, problems);
-            return;
-          }
-          const body = chosen === "approved" ? { outcome: chosen, renewed: lines } : { outcome: chosen, reason: reason.input.value.trim() };
-          save.disabled = true;
-          try {
-            await api("POST", `${view.path}/decision`, { body });
-            setFlash("success", st(chosen === "approved" ? "decision.approved-done" : "decision.denied-done"));
-            refresh();
-          } catch (error) {
-            save.disabled = false;
-            serverProblems(error, summary, view.commission, (name) =>
-              name === "outcome" ? outcome : name.startsWith("renewed") ? renewed : name === "reason" ? reason : null,
-            );
-          }
-        },
+    checkedForm(
+      async () => {
+        for (const field of [outcome, renewed, reason]) field.setError(null);
+        fill(summary);
+        const chosen = outcome.values()[0];
+        const lines = renewed.input.value.split("\n").map((l) => l.trim()).filter(Boolean);
+        const problems: Problem[] = [];
+        if (!chosen) problems.push({ field: outcome, message: st("decision.choose") });
+        else if (chosen === "approved" && !lines.length) problems.push({ field: renewed, message: st("decision.renewed-empty") });
+        else if (chosen === "approved" && lines.length > 20) problems.push({ field: renewed, message: st("decision.renewed-many") });
+        else if (chosen === "denied" && !reason.input.value.trim()) problems.push({ field: reason, message: st("decision.reason-empty") });
+        if (problems.length) {
+          showProblems(summary, problems);
+          return;
+        }
+        const body = chosen === "approved" ? { outcome: chosen, renewed: lines } : { outcome: chosen, reason: reason.input.value.trim() };
+        save.disabled = true;
+        try {
+          await api("POST", `${view.path}/decision`, { body });
+          setFlash("success", st(chosen === "approved" ? "decision.approved-done" : "decision.denied-done"));
+          refresh();
+        } catch (error) {
+          save.disabled = false;
+          serverProblems(
+            error,
+            summary,
+            (name) => (name === "outcome" ? outcome : name.startsWith("renewed") ? renewed : name === "reason" ? reason : null),
+            (e) => actionProblem(e, view.commission),
+          );
+        }
       },
       summary,
       outcome.element,
@@ -448,48 +407,28 @@ function assignment(view: CaseView): HTMLElement {
 }
 
 function closeSection(view: CaseView): HTMLElement {
-  const slot = h("div");
-  return h(
-    "section",
-    { class: "section", "aria-labelledby": "close-title" },
-    h("h2", { id: "close-title" }, st("close.title")),
-    h("p", null, st("close.text")),
-    button(st("close.button"), {
-      class: "button button-warning",
-      onclick: async () => {
-        if (!(await confirmDialog(st("close.confirm"), st("close.button")))) return;
-        try {
-          await api("POST", `${view.path}/closure`);
-          setFlash("success", st("close.done"));
-          refresh();
-        } catch (error) {
-          fill(slot, actionProblem(error, view.commission));
-        }
-      },
-    }),
-    slot,
-  );
+  return caseAction({
+    id: "close-title",
+    title: st("close.title"),
+    text: st("close.text"),
+    label: st("close.button"),
+    buttonClass: "button button-warning",
+    confirm: st("close.confirm"),
+    request: () => api("POST", `${view.path}/closure`),
+    done: st("close.done"),
+    failed: (error) => actionProblem(error, view.commission),
+  });
 }
 
 function reopenSection(view: CaseView): HTMLElement {
-  const slot = h("div");
-  return h(
-    "section",
-    { class: "section", "aria-labelledby": "reopen-title" },
-    h("h2", { id: "reopen-title" }, st("reopen.title")),
-    h("p", null, st("reopen.text")),
-    button(st("reopen.button"), {
-      class: "button button-secondary",
-      onclick: async () => {
-        try {
-          await api("POST", `${view.path}/reopening`);
-          setFlash("success", st("reopen.done"));
-          refresh();
-        } catch (error) {
-          fill(slot, actionProblem(error, view.commission));
-        }
-      },
-    }),
-    slot,
-  );
+  return caseAction({
+    id: "reopen-title",
+    title: st("reopen.title"),
+    text: st("reopen.text"),
+    label: st("reopen.button"),
+    buttonClass: "button button-secondary",
+    request: () => api("POST", `${view.path}/reopening`),
+    done: st("reopen.done"),
+    failed: (error) => actionProblem(error, view.commission),
+  });
 }

@@ -1,22 +1,35 @@
 // What the staff pages share: the commission a page works under (or the chooser when none is chosen), the
-// clear page shown on 403 (the commission lacks the purpose or role), the API's field errors put back on the
-// form's fields, and Stockholm calendar days.
+// clear page shown on 403 (the commission lacks the purpose or role), and Stockholm calendar days.
 
 import { ApiError } from "../api";
 import { fill, h, type Child } from "../dom";
+import { checkedForm, showProblems, submitButton } from "../forms";
 import { stockholmDay } from "../i18n";
 import { link, navigate, type PageContext } from "../router";
-import { choiceField, errorSummary, notice, pageHeading, problemNotice, problemText, setFlash, takeFlash, type Field } from "../ui";
+import { choiceField, notice, pageHeading, problemNotice, problemText, setFlash, takeFlash } from "../ui";
 import { chooseCommission, staffContext, type Commission, type StaffMe } from "./context";
 import "./staff.css";
 import { st, type StaffKey } from "./texts";
 
-/** The commission the page works under; without one the page shows the chooser (coming back here). */
-export async function needCommission({ main }: PageContext): Promise<{ me: StaffMe; commission: Commission } | null> {
-  const { me, commission } = await staffContext();
-  if (commission) return { me, commission };
-  renderChooser(main, me, null, location.pathname + location.search);
-  return null;
+/** Who works, and under which commission. */
+export interface StaffWork {
+  me: StaffMe;
+  commission: Commission;
+}
+
+/** A staff page: without a chosen commission it shows the chooser (coming back here), and a 403 (the
+ *  commission does not allow what the page reads) becomes a page that says so. */
+export function staffPage(
+  render: (context: PageContext, work: StaffWork) => Promise<void>,
+): (context: PageContext) => Promise<void> {
+  return async (context) => {
+    const { me, commission } = await staffContext();
+    if (!commission) {
+      renderChooser(context.main, me, null, location.pathname + location.search);
+      return;
+    }
+    await guarded(context.main, commission, () => render(context, { me, commission }));
+  };
 }
 
 function commissionLabel(c: Commission): string {
@@ -25,11 +38,15 @@ function commissionLabel(c: Commission): string {
 
 function rolesText(c: Commission): string {
   if (!c.roles.length) return st("commission.no-roles");
-  const names = c.roles.map((role) => (`role.${role}` in ROLE_KEYS ? st(`role.${role}` as StaffKey) : role));
-  return st("commission.roles", { roles: names.join(", ") });
+  return st("commission.roles", { roles: c.roles.map(roleName).join(", ") });
 }
 
 const ROLE_KEYS = { "role.block-guardians": 1, "role.local-administrator": 1 };
+
+/** A role in the staff's words where we have them, else as the API names it. */
+function roleName(role: string): string {
+  return `role.${role}` in ROLE_KEYS ? st(`role.${role}` as StaffKey) : role;
+}
 
 /** The commission chooser: the caller's active commissions as radio buttons; `next` is where to go on. */
 export function renderChooser(main: HTMLElement, me: StaffMe, current: Commission | null, next: string): void {
@@ -51,33 +68,26 @@ export function renderChooser(main: HTMLElement, me: StaffMe, current: Commissio
     takeFlash(),
     ...pageHeading(st("commission.title"), lead),
     current ? null : notice("info", h("p", null, st("commission.required"))),
-    h(
-      "form",
-      {
-        class: "form",
-        novalidate: true,
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          const id = choice.values()[0];
-          const chosen = id ? chooseCommission(id) : null;
-          if (!chosen) {
-            choice.setError(st("commission.choose-error"));
-            showSummary(summary, [{ field: choice, message: st("commission.choose-error") }]);
-            return;
-          }
-          setFlash("success", st("commission.chosen", { unit: chosen.care_unit_name, purpose: chosen.purpose }));
-          navigate(next);
-        },
+    checkedForm(
+      () => {
+        const id = choice.values()[0];
+        const chosen = id ? chooseCommission(id) : null;
+        if (!chosen) {
+          showProblems(summary, [{ field: choice, message: st("commission.choose-error") }]);
+          return;
+        }
+        setFlash("success", st("commission.chosen", { unit: chosen.care_unit_name, purpose: chosen.purpose }));
+        navigate(next);
       },
       summary,
       choice.element,
-      h("button", { type: "submit", class: "button button-primary" }, st("commission.use")),
+      submitButton(st("commission.use")),
     ),
   );
 }
 
 /** Runs a page's loading; a 403 (the commission does not allow it) becomes a page that says so. */
-export async function guarded(main: HTMLElement, commission: Commission, render: () => Promise<void>): Promise<void> {
+async function guarded(main: HTMLElement, commission: Commission, render: () => Promise<void>): Promise<void> {
   try {
     await render();
   } catch (error) {
@@ -95,7 +105,7 @@ export function forbiddenNotice(error: ApiError, commission: Commission | null):
   const role = /needs the role (\S+)/.exec(detail)?.[1];
   const purpose = /with purpose (.+)$/.exec(detail)?.[1];
   const why = role
-    ? st("forbidden.role", { role: `role.${role}` in ROLE_KEYS ? st(`role.${role}` as StaffKey) : role })
+    ? st("forbidden.role", { role: roleName(role) })
     : purpose
       ? st("forbidden.purpose", { purpose })
       : /not active|no such commission/i.test(detail)
@@ -115,35 +125,8 @@ export function forbiddenNotice(error: ApiError, commission: Commission | null):
   );
 }
 
-export type Problem = { field: Field | null; message: string };
-
-export function showSummary(slot: HTMLElement, problems: Problem[]): void {
-  const box = errorSummary(problems);
-  fill(slot, box);
-  box.focus();
-}
-
-/** A 400 naming fields marks each field and lists them at the top; a 403 says what the commission lacks;
- *  anything else becomes a clear message at the top. */
-export function serverProblems(
-  error: unknown,
-  slot: HTMLElement,
-  commission: Commission,
-  fieldFor: (name: string) => Field | null,
-): void {
-  if (error instanceof ApiError && error.status === 400 && error.invalidParams.length) {
-    const problems = error.invalidParams.map((p) => ({ field: fieldFor(p.name), message: p.reason }));
-    for (const p of problems) p.field?.setError(p.message);
-    showSummary(slot, problems);
-    return;
-  }
-  const box = actionProblem(error, commission);
-  box.setAttribute("tabindex", "-1");
-  fill(slot, box);
-  box.focus();
-}
-
-/** The message for a failed action (not a form): 403 and the staff-specific conflicts in the staff's words. */
+/** The message for a failed action or form: 403 and the staff-specific conflicts in the staff's words (for a
+ *  form, pass it to forms.serverProblems, which marks the fields a 400 names). */
 export function actionProblem(error: unknown, commission: Commission): HTMLElement {
   if (error instanceof ApiError) {
     if (error.status === 403) return forbiddenNotice(error, commission);

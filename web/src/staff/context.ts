@@ -4,9 +4,10 @@
 // so it stays small: the pages and their texts load with the first staff page.
 
 import { api, setCommission } from "../api";
-import { getSession, onSessionChange } from "../auth";
+import { getSession, sessionData } from "../auth";
 import { h } from "../dom";
 import { t } from "../i18n";
+import { sessionBarLine } from "../ui";
 import { link } from "../router";
 
 export interface Commission {
@@ -28,39 +29,22 @@ export interface StaffMe {
   commissions: Commission[];
 }
 
-let me: StaffMe | null = null;
-let loading: Promise<StaffMe> | null = null;
 let chosen: string | null = null;
-const listeners = new Set<() => void>();
-
-onSessionChange(() => {
-  me = null;
-  loading = null;
-  chosen = null;
-  setCommission(null);
-});
+const me = sessionData(
+  () => api<StaffMe>("GET", "/v1/staff/me"),
+  (found) => {
+    if (!found || (chosen && !found.commissions.some((c) => c.id === chosen))) choose(null);
+    // One active commission: nothing to choose.
+    if (found && !chosen && found.commissions.length === 1) choose(found.commissions[0]?.id ?? null);
+  },
+);
 
 export function onCommissionChange(listener: () => void): void {
-  listeners.add(listener);
-}
-
-function changed(): void {
-  for (const listener of listeners) listener();
+  me.onChange(listener);
 }
 
 export function loadStaffMe(): Promise<StaffMe> {
-  loading ??= api<StaffMe>("GET", "/v1/staff/me").then((found) => {
-    me = found;
-    if (chosen && !found.commissions.some((c) => c.id === chosen)) choose(null);
-    // One active commission: nothing to choose.
-    if (!chosen && found.commissions.length === 1) choose(found.commissions[0]?.id ?? null);
-    changed();
-    return found;
-  });
-  loading.catch(() => {
-    loading = null;
-  });
-  return loading;
+  return me.load();
 }
 
 function choose(id: string | null): void {
@@ -70,10 +54,10 @@ function choose(id: string | null): void {
 
 /** Work under this commission from now on (it must be one of the caller's active ones). */
 export function chooseCommission(id: string): Commission | null {
-  const commission = me?.commissions.find((c) => c.id === id) ?? null;
+  const commission = me.value?.commissions.find((c) => c.id === id) ?? null;
   if (commission) {
     choose(commission.id);
-    changed();
+    me.changed();
   }
   return commission;
 }
@@ -86,28 +70,20 @@ export async function staffContext(): Promise<{ me: StaffMe; commission: Commiss
 
 /** "Logged in as … · Commission: Clinic – purpose (switch)", under the header while staff are logged in. */
 export function staffSessionBar(): HTMLElement | null {
-  if (getSession()?.realm !== "staff" || !me) return null;
-  const commission = me.commissions.find((c) => c.id === chosen);
-  return h(
-    "div",
-    { class: "session-bar" },
-    h(
-      "div",
-      { class: "session-bar-inner" },
-      h(
-        "p",
-        { class: "session-bar-text" },
-        t("who.logged-in-as", { name: me.name }),
-        " · ",
-        t("staff.bar.commission"),
-        " ",
-        commission
-          ? h("strong", { class: "commission-name" }, `${commission.care_unit_name} – ${commission.purpose}`)
-          : t("staff.bar.none"),
-      ),
-      me.commissions.length > 1 || !commission
-        ? link("/staff/commission", { class: "session-bar-link" }, t(commission ? "staff.bar.change" : "staff.bar.choose"))
-        : null,
-    ),
+  const found = me.value;
+  if (getSession()?.realm !== "staff" || !found) return null;
+  const commission = found.commissions.find((c) => c.id === chosen);
+  return sessionBarLine(
+    found.name,
+    [
+      t("staff.bar.commission"),
+      " ",
+      commission
+        ? h("strong", { class: "commission-name" }, `${commission.care_unit_name} – ${commission.purpose}`)
+        : t("staff.bar.none"),
+    ],
+    found.commissions.length > 1 || !commission
+      ? link("/staff/commission", { class: "session-bar-link" }, t(commission ? "staff.bar.change" : "staff.bar.choose"))
+      : null,
   );
 }

@@ -3,20 +3,18 @@
 
 import { api } from "../api";
 import { fill, h } from "../dom";
+import { scriptForm } from "../forms";
 import { formatDate, formatDateTime, pick } from "../i18n";
-import { link, navigate, type PageContext } from "../router";
-import { button, pageHeading, selectField, takeFlash } from "../ui";
-import { actionProblem, guarded, needCommission } from "./common";
+import { pagedList } from "../page-data";
+import { link, navigate } from "../router";
+import { pageHeading, selectField, takeFlash } from "../ui";
+import { actionProblem, staffPage } from "./common";
 import { st } from "./texts";
 import { CASE_STATUSES, type Page, type QueueItem, type UnitCaseTypes } from "./types";
 
 const PAGE_SIZE = 25;
 
-export async function queuePage(context: PageContext): Promise<void> {
-  const found = await needCommission(context);
-  if (!found) return;
-  const { me, commission } = found;
-  const { main, query } = context;
+export const queuePage = staffPage(async ({ main, query, signal }, { me, commission }) => {
   const status = query.has("status") ? (query.get("status") ?? "") : "waiting_for_staff";
   const overdue = query.get("overdue") ?? "";
   const assigned = query.get("assigned") === "me" ? "me" : "";
@@ -28,107 +26,75 @@ export async function queuePage(context: PageContext): Promise<void> {
     case_type_id: type || null,
     limit: PAGE_SIZE,
   };
-  await guarded(main, commission, async () => {
-    const [first, types] = await Promise.all([
-      api<Page<QueueItem>>("GET", "/v1/staff/cases", { query: filter, signal: context.signal }),
-      api<UnitCaseTypes>("GET", "/v1/staff/case-types", { signal: context.signal }).catch(() => ({ configured: [] })),
-    ]);
-    const typeNames = new Map(types.configured.map((c) => [c.id, pick(c.name)]));
-    const list = h("ul", { class: "item-list", "aria-labelledby": "queue-caption" });
-    const more = h("div", { class: "more" });
-    const slot = h("div");
-    const show = (page: Page<QueueItem>): void => {
-      list.append(...page.items.map((item) => queueItem(item, me.hsa_id, typeNames)));
-      const cursor = page.next_cursor;
-      fill(
-        more,
-        cursor
-          ? button(st("queue.more"), {
-              class: "button button-secondary",
-              onclick: async () => {
-                const before = list.children.length;
-                try {
-                  show(await api<Page<QueueItem>>("GET", "/v1/staff/cases", { query: { ...filter, cursor } }));
-                  list.children[before]?.querySelector("a")?.focus();
-                } catch (error) {
-                  fill(slot, actionProblem(error, commission));
-                }
-              },
-            })
-          : null,
-      );
-    };
-    show(first);
-
-    const statusField = selectField({
-      name: "status",
-      label: st("queue.status"),
-      value: status,
-      options: [
-        ...CASE_STATUSES.map((s) => ({ value: s, label: st(`status.${s}`) })),
-        { value: "", label: st("queue.all") },
-      ],
-    });
-    const overdueField = selectField({
-      name: "overdue",
-      label: st("queue.overdue"),
-      value: filter.overdue ?? "",
-      options: [
-        { value: "", label: st("queue.all") },
-        { value: "true", label: st("queue.overdue.true") },
-        { value: "false", label: st("queue.overdue.false") },
-      ],
-    });
-    const assignedField = selectField({
-      name: "assigned",
-      label: st("queue.assigned"),
-      value: assigned,
-      options: [
-        { value: "", label: st("queue.all") },
-        { value: "me", label: st("queue.assigned.me") },
-      ],
-    });
-    const typeField = selectField({
-      name: "type",
-      label: st("queue.type"),
-      value: type,
-      options: [
-        { value: "", label: st("queue.all-types") },
-        ...types.configured.map((c) => ({ value: c.id, label: pick(c.name) || c.id })),
-      ],
-    });
-    const form = h(
-      "form",
-      {
-        class: "filters",
-        role: "search",
-        "aria-labelledby": "filters-title",
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          const next = new URLSearchParams();
-          next.set("status", statusField.select.value);
-          if (overdueField.select.value) next.set("overdue", overdueField.select.value);
-          if (assignedField.select.value) next.set("assigned", assignedField.select.value);
-          if (typeField.select.value) next.set("type", typeField.select.value);
-          navigate(`/staff/cases?${next.toString()}`);
-        },
-      },
-      h("h2", { id: "filters-title", class: "filters-title" }, st("queue.filters")),
-      h("div", { class: "filters-grid" }, statusField.element, overdueField.element, assignedField.element, typeField.element),
-      h("p", null, h("button", { type: "submit", class: "button" }, st("queue.apply"))),
-    );
-    fill(
-      main,
-      takeFlash(),
-      ...pageHeading(st("queue.title"), st("queue.lead", { unit: commission.care_unit_name })),
-      form,
-      h("h2", { id: "queue-caption" }, st("queue.caption")),
-      list.children.length ? list : h("p", null, st("queue.none")),
-      more,
-      slot,
-    );
+  const [first, types] = await Promise.all([
+    api<Page<QueueItem>>("GET", "/v1/staff/cases", { query: filter, signal }),
+    api<UnitCaseTypes>("GET", "/v1/staff/case-types", { signal }).catch(() => ({ configured: [] })),
+  ]);
+  const typeNames = new Map(types.configured.map((c) => [c.id, pick(c.name)]));
+  const list = h("ul", { class: "item-list", "aria-labelledby": "queue-caption" });
+  const more = h("div", { class: "more" });
+  const slot = h("div");
+  const show = pagedList({
+    list,
+    more,
+    label: st("queue.more"),
+    item: (item: QueueItem) => queueItem(item, me.hsa_id, typeNames),
+    next: (cursor) => api<Page<QueueItem>>("GET", "/v1/staff/cases", { query: { ...filter, cursor } }),
+    failed: (error) => fill(slot, actionProblem(error, commission)),
   });
-}
+  show(first);
+
+  const statusField = selectField({
+    name: "status",
+    label: st("queue.status"),
+    value: status,
+    options: [
+      ...CASE_STATUSES.map((s) => ({ value: s, label: st(`status.${s}`) })),
+      { value: "", label: st("queue.all") },
+    ],
+  });
+  /** A filter whose first choice is "all". */
+  const filterField = (name: string, label: string, value: string, options: { value: string; label: string }[]) =>
+    selectField({ name, label, value, options: [{ value: "", label: st("queue.all") }, ...options] });
+  const overdueField = filterField("overdue", st("queue.overdue"), filter.overdue ?? "", [
+    { value: "true", label: st("queue.overdue.true") },
+    { value: "false", label: st("queue.overdue.false") },
+  ]);
+  const assignedField = filterField("assigned", st("queue.assigned"), assigned, [{ value: "me", label: st("queue.assigned.me") }]);
+  const typeField = selectField({
+    name: "type",
+    label: st("queue.type"),
+    value: type,
+    options: [
+      { value: "", label: st("queue.all-types") },
+      ...types.configured.map((c) => ({ value: c.id, label: pick(c.name) || c.id })),
+    ],
+  });
+  const form = scriptForm(
+    { class: "filters", role: "search", "aria-labelledby": "filters-title" },
+    () => {
+      const next = new URLSearchParams();
+      next.set("status", statusField.select.value);
+      if (overdueField.select.value) next.set("overdue", overdueField.select.value);
+      if (assignedField.select.value) next.set("assigned", assignedField.select.value);
+      if (typeField.select.value) next.set("type", typeField.select.value);
+      navigate(`/staff/cases?${next.toString()}`);
+    },
+    h("h2", { id: "filters-title", class: "filters-title" }, st("queue.filters")),
+    h("div", { class: "filters-grid" }, statusField.element, overdueField.element, assignedField.element, typeField.element),
+    h("p", null, h("button", { type: "submit", class: "button" }, st("queue.apply"))),
+  );
+  fill(
+    main,
+    takeFlash(),
+    ...pageHeading(st("queue.title"), st("queue.lead", { unit: commission.care_unit_name })),
+    form,
+    h("h2", { id: "queue-caption" }, st("queue.caption")),
+    list.children.length ? list : h("p", null, st("queue.none")),
+    more,
+    slot,
+  );
+});
 
 function queueItem(item: QueueItem, myHsaId: string, typeNames: Map<string, string>): HTMLElement {
   const overdue = !!item.due_at && item.due_at < new Date().toISOString() && item.status === "waiting_for_staff";

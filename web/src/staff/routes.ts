@@ -3,22 +3,11 @@
 // Every staff request is made under the chosen commission (X-Commission-Id, api.setCommission).
 
 import { refreshChrome, registerSessionBar } from "../layout";
-import type { PageContext, Route } from "../router";
+import { lazyPage, type Route } from "../router";
 import { onCommissionChange, staffSessionBar } from "./context";
 
 registerSessionBar("staff", staffSessionBar);
 onCommissionChange(refreshChrome);
-
-type PageFunction = (context: PageContext) => Promise<void> | void;
-
-function page<K extends string, M extends Record<K, PageFunction>>(
-  load: () => Promise<M>,
-  name: K,
-): (context: PageContext) => Promise<void> {
-  return async (context) => {
-    await (await load())[name](context);
-  };
-}
 
 const commission = () => import("./commission");
 const queue = () => import("./queue");
@@ -28,21 +17,21 @@ const publish = () => import("./publish");
 const appointments = () => import("./appointments");
 
 export const staffRoutes: Route[] = [
-  { path: "/staff", realm: "staff", render: page(commission, "commissionPage") },
+  { path: "/staff", realm: "staff", render: lazyPage(commission, "commissionPage") },
   {
     path: "/staff/commission",
     realm: "staff",
     nav: { label: "staff.nav.commission", order: 100 },
-    render: page(commission, "commissionPage"),
+    render: lazyPage(commission, "commissionPage"),
   },
-  { path: "/staff/cases", realm: "staff", nav: { label: "staff.nav.cases", order: 110 }, render: page(queue, "queuePage") },
-  { path: "/staff/cases/:patientId/:caseId", realm: "staff", render: page(oneCase, "casePage") },
-  { path: "/staff/times", realm: "staff", nav: { label: "staff.nav.times", order: 120 }, render: page(times, "timesPage") },
-  { path: "/staff/times/publish", realm: "staff", render: page(publish, "publishPage") },
+  { path: "/staff/cases", realm: "staff", nav: { label: "staff.nav.cases", order: 110 }, render: lazyPage(queue, "queuePage") },
+  { path: "/staff/cases/:patientId/:caseId", realm: "staff", render: lazyPage(oneCase, "casePage") },
+  { path: "/staff/times", realm: "staff", nav: { label: "staff.nav.times", order: 120 }, render: lazyPage(times, "timesPage") },
+  { path: "/staff/times/publish", realm: "staff", render: lazyPage(publish, "publishPage") },
   {
     path: "/staff/appointments",
     realm: "staff",
     nav: { label: "staff.nav.appointments", order: 130 },
-    render: page(appointments, "appointmentsPage"),
+    render: lazyPage(appointments, "appointmentsPage"),
   },
 ];

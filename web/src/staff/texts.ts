@@ -3,7 +3,7 @@
 // shell shows before that (the staff navigation and the commission bar) is in texts/sv.ts and en.ts.
 // st(key, params) follows the language chosen in the header, like t().
 
-import { currentLang } from "../i18n";
+import { currentLang, fillIn } from "../i18n";
 
 const sv = {
   "commission.title": "Välj medarbetaruppdrag",
@@ -499,9 +499,7 @@ const en: Record<StaffKey, string> = {
 
 /** The staff text of `key` in the current language, `{name}` placeholders filled in. */
 export function st(key: StaffKey, params?: Record<string, string | number>): string {
-  const text = (currentLang() === "en" ? en : sv)[key] ?? sv[key];
-  if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return fillIn((currentLang() === "en" ? en : sv)[key] ?? sv[key], params);
 }
 
 /** Counted: `key.one` when count is 1 and the key has a singular. */

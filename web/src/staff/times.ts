@@ -4,71 +4,66 @@
 
 import { api } from "../api";
 import { fill, h } from "../dom";
+import { scriptForm } from "../forms";
 import { formatDate, formatDay, formatTime, pick, stockholmDay } from "../i18n";
-import { link, navigate, type PageContext } from "../router";
+import { link, navigate } from "../router";
 import { button, notice, pageHeading, selectField, takeFlash, textField, visuallyHidden } from "../ui";
-import { actionProblem, addDays, guarded, isDay, needCommission, pager, today } from "./common";
+import { actionProblem, addDays, isDay, pager, staffPage, today } from "./common";
 import type { Commission } from "./context";
 import { st } from "./texts";
 import type { BookableTime, BookingSettings, UnitBookingType } from "./types";
 
 const WEEK = 7;
 
-export async function timesPage(context: PageContext): Promise<void> {
-  const found = await needCommission(context);
-  if (!found) return;
-  const { commission } = found;
-  const { main, query, signal } = context;
-  await guarded(main, commission, async () => {
-    const { items } = await api<{ items: UnitBookingType[] }>("GET", "/v1/staff/booking-types", { signal });
-    const setUp = items.filter((i) => i.settings);
-    const heading = pageHeading(st("times.title"), st("times.lead", { unit: commission.care_unit_name }));
-    if (!setUp.length) {
-      fill(main, ...heading, notice("info", h("p", null, st("times.not-set-up"))));
-      return;
-    }
-    const chosen = setUp.find((i) => i.booking_type === query.get("type")) ?? setUp.find((i) => i.settings?.system === "built-in") ?? setUp[0]!;
-    const from = isDay(query.get("from")) ? query.get("from")! : today();
-    const to = addDays(from, WEEK - 1);
-    const builtIn = chosen.settings?.system === "built-in";
-    const times = builtIn
-      ? (
-          await api<{ items: BookableTime[] }>("GET", `/v1/staff/booking-types/${encodeURIComponent(chosen.booking_type)}/times`, {
-            query: { from, to },
-            signal,
-          })
-        ).items
-      : [];
-    const here = (day: string): string =>
-      `/staff/times?type=${encodeURIComponent(chosen.booking_type)}&from=${encodeURIComponent(day)}`;
-    fill(
-      main,
-      takeFlash(),
-      ...heading,
-      typesSection(setUp),
-      h("h2", { id: "times-title" }, st("times.choose")),
-      chooser(setUp, chosen, from),
-      builtIn
-        ? h(
-            "p",
-            null,
-            link(`/staff/times/publish?type=${encodeURIComponent(chosen.booking_type)}`, { class: "button button-primary" }, st("times.publish")),
-          )
-        : notice("info", h("p", null, st("times.external"))),
-      builtIn
-        ? [
-            h("h3", { id: "week-title" }, `${pick(chosen.name)}: ${st("times.week", { from: formatDate(from), to: formatDate(to) })}`),
-            pager(
-              st("times.week", { from: formatDate(from), to: formatDate(to) }),
-              link(here(addDays(from, -WEEK)), null, st("times.prev")),
-              link(here(addDays(from, WEEK)), null, st("times.next")),
-            ),
-            timeList(times, commission),
-          ]
-        : null,
-    );
-  });
-}
+export const timesPage = staffPage(async ({ main, query, signal }, { commission }) => {
+  const { items } = await api<{ items: UnitBookingType[] }>("GET", "/v1/staff/booking-types", { signal });
+  const setUp = items.filter((i) => i.settings);
+  const heading = pageHeading(st("times.title"), st("times.lead", { unit: commission.care_unit_name }));
+  if (!setUp.length) {
+    fill(main, ...heading, notice("info", h("p", null, st("times.not-set-up"))));
+    return;
+  }
+  const chosen = setUp.find((i) => i.booking_type === query.get("type")) ?? setUp.find((i) => i.settings?.system === "built-in") ?? setUp[0]!;
+  const from = isDay(query.get("from")) ? query.get("from")! : today();
+  const to = addDays(from, WEEK - 1);
+  const builtIn = chosen.settings?.system === "built-in";
+  const times = builtIn
+    ? (
+        await api<{ items: BookableTime[] }>("GET", `/v1/staff/booking-types/${encodeURIComponent(chosen.booking_type)}/times`, {
+          query: { from, to },
+          signal,
+        })
+      ).items
+    : [];
+  const here = (day: string): string =>
+    `/staff/times?type=${encodeURIComponent(chosen.booking_type)}&from=${encodeURIComponent(day)}`;
+  fill(
+    main,
+    takeFlash(),
+    ...heading,
+    typesSection(setUp),
+    h("h2", { id: "times-title" }, st("times.choose")),
+    chooser(setUp, chosen, from),
+    builtIn
+      ? h(
+          "p",
+          null,
+          link(`/staff/times/publish?type=${encodeURIComponent(chosen.booking_type)}`, { class: "button button-primary" }, st("times.publish")),
+        )
+      : notice("info", h("p", null, st("times.external"))),
+    builtIn
+      ? [
+          h("h3", { id: "week-title" }, `${pick(chosen.name)}: ${st("times.week", { from: formatDate(from), to: formatDate(to) })}`),
+          pager(
+            st("times.week", { from: formatDate(from), to: formatDate(to) }),
+            link(here(addDays(from, -WEEK)), null, st("times.prev")),
+            link(here(addDays(from, WEEK)), null, st("times.next")),
+          ),
+          timeList(times, commission),
+        ]
+      : null,
+  );
+});
 
 function typesSection(types: UnitBookingType[]): HTMLElement {
   return h(
@@ -122,16 +117,11 @@ function chooser(types: UnitBookingType[], chosen: UnitBookingType, from: string
     options: types.map((t) => ({ value: t.booking_type, label: pick(t.name) })),
   });
   const day = textField({ name: "from", label: st("times.from"), type: "date", value: from, required: true, width: "short" });
-  return h(
-    "form",
-    {
-      class: "form-inline",
-      "aria-labelledby": "times-title",
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        const value = isDay(day.input.value) ? day.input.value : today();
-        navigate(`/staff/times?type=${encodeURIComponent(type.select.value)}&from=${encodeURIComponent(value)}`);
-      },
+  return scriptForm(
+    { class: "form-inline", "aria-labelledby": "times-title" },
+    () => {
+      const value = isDay(day.input.value) ? day.input.value : today();
+      navigate(`/staff/times?type=${encodeURIComponent(type.select.value)}&from=${encodeURIComponent(value)}`);
     },
     type.element,
     day.element,
