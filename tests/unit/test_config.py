@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import pytest
 
-from eservices_core.config import function_environment, require, require_int
+from eservices_core.config import Settings, function_environment, require, require_int, setting
 from eservices_core.errors import ConfigurationError
 
 NAME = "ESERVICES_UNIT_TEST_SETTING"
@@ -108,3 +109,37 @@ def test_each_thread_reads_its_own_function_environment(monkeypatch):
     assert failures == []
     assert seen == {"directory-api": "directory-api", "hsa-feed": "hsa-feed"}
     assert require(NAME) == "process", "no overlay leaks into the main thread"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSettings(Settings):
+    table_name: str = setting("DEMO_TABLE_NAME")
+    retention_days: int = setting("DEMO_RETENTION_DAYS")
+    platform_url: str | None = setting("DEMO_PLATFORM_URL")
+
+
+def test_settings_read_each_field_from_its_variable_as_its_type_says():
+    variables = {"DEMO_TABLE_NAME": "t", "DEMO_RETENTION_DAYS": "730", "DEMO_PLATFORM_URL": " "}
+    with function_environment(variables):
+        assert DemoSettings.from_env() == DemoSettings("t", 730, None)
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"DEMO_RETENTION_DAYS": "730"}, "DEMO_TABLE_NAME"),
+        ({"DEMO_TABLE_NAME": "t", "DEMO_RETENTION_DAYS": "two years"}, "DEMO_RETENTION_DAYS"),
+    ],
+)
+def test_settings_fail_loudly_naming_the_variable_missing_or_wrong(variables, named):
+    with function_environment(variables), pytest.raises(ConfigurationError, match=named):
+        DemoSettings.from_env()
+
+
+def test_a_setting_of_another_type_is_a_configuration_error_not_a_silent_string():
+    @dataclass(frozen=True)
+    class Odd(Settings):
+        ratio: float = setting("DEMO_RATIO")
+
+    with function_environment({"DEMO_RATIO": "0.5"}), pytest.raises(ConfigurationError, match=r"Odd\.ratio"):
+        Odd.from_env()

@@ -78,18 +78,21 @@ def test_conditions_see_the_state_before_the_transaction(db):
     assert keys(db) == []
 
 
+# ADD of a number to a string attribute: refused when applied, after the conditions passed
+BAD_UPDATE = {
+    "Update": {
+        "TableName": TABLE,
+        "Key": {"pk": {"S": "n"}, "sk": {"S": "1"}},
+        "UpdateExpression": "ADD v :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+}
+
+
 def test_a_write_failing_midway_rolls_back_the_earlier_ones(db):
     db.put_item(TableName=TABLE, Item={"pk": {"S": "n"}, "sk": {"S": "1"}, "v": {"S": "text"}})
-    bad_update = {
-        "Update": {
-            "TableName": TABLE,
-            "Key": {"pk": {"S": "n"}, "sk": {"S": "1"}},
-            "UpdateExpression": "ADD v :one",
-            "ExpressionAttributeValues": {":one": {"N": "1"}},
-        }
-    }
     with pytest.raises(ClientError):
-        db.transact_write_items(TransactItems=[put("a", "1", v="new"), bad_update])
+        db.transact_write_items(TransactItems=[put("a", "1", v="new"), BAD_UPDATE])
     assert keys(db) == [("n", "1")]
 
 
@@ -176,16 +179,8 @@ def test_sqs_counts_are_exact_where_asked_and_sends_still_deduplicate():
 def test_a_put_replacing_an_item_is_undone_when_a_later_write_fails(db):
     db.put_item(TableName=TABLE, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "v": {"S": "old"}})
     db.put_item(TableName=TABLE, Item={"pk": {"S": "n"}, "sk": {"S": "1"}, "v": {"S": "text"}})
-    bad_update = {
-        "Update": {
-            "TableName": TABLE,
-            "Key": {"pk": {"S": "n"}, "sk": {"S": "1"}},
-            "UpdateExpression": "ADD v :one",
-            "ExpressionAttributeValues": {":one": {"N": "1"}},
-        }
-    }
     with pytest.raises(ClientError):
-        db.transact_write_items(TransactItems=[put("a", "1", v="new"), bad_update])
+        db.transact_write_items(TransactItems=[put("a", "1", v="new"), BAD_UPDATE])
     stored = db.get_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"S": "1"}})["Item"]
     assert stored["v"] == {"S": "old"}
 

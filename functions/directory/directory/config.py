@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eservices_core.config import require
+from eservices_core.config import Settings, setting
 
 
 @dataclass(frozen=True, slots=True)
-class ApiConfig:
-    table_name: str
-
-    @classmethod
-    def from_env(cls) -> ApiConfig:
-        return cls(table_name=require("DIRECTORY_TABLE_NAME"))
+class ApiConfig(Settings):
+    table_name: str = setting("DIRECTORY_TABLE_NAME")
 
 
 @dataclass(frozen=True, slots=True)
-class FeedConfig:
-    table_name: str
-    dead_letter_queue_url: str
-
-    @classmethod
-    def from_env(cls) -> FeedConfig:
-        return cls(
-            table_name=require("DIRECTORY_TABLE_NAME"), dead_letter_queue_url=require("HSA_FEED_DLQ_URL")
-        )
+class FeedConfig(Settings):
+    table_name: str = setting("DIRECTORY_TABLE_NAME")
+    dead_letter_queue_url: str = setting("HSA_FEED_DLQ_URL")

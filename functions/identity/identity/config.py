@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eservices_core.config import require
+from eservices_core.config import Settings, setting
 
 
 @dataclass(frozen=True, slots=True)
-class FeedConfig:
-    table_name: str
-    dead_letter_queue_url: str
-
-    @classmethod
-    def from_env(cls) -> FeedConfig:
-        return cls(table_name=require("IDENTITY_TABLE_NAME"), dead_letter_queue_url=require("FEED_DLQ_URL"))
+class FeedConfig(Settings):
+    table_name: str = setting("IDENTITY_TABLE_NAME")
+    dead_letter_queue_url: str = setting("FEED_DLQ_URL")

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eservices_core.config import require, require_int
+from eservices_core.config import Settings, setting
 
 
 @dataclass(frozen=True, slots=True)
-class ApiConfig:
-    table_name: str
-    event_bus_name: str
-
-    @classmethod
-    def from_env(cls) -> ApiConfig:
-        return cls(table_name=require("INBOX_TABLE_NAME"), event_bus_name=require("EVENT_BUS_NAME"))
+class ApiConfig(Settings):
+    table_name: str = setting("INBOX_TABLE_NAME")
+    event_bus_name: str = setting("EVENT_BUS_NAME")
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryConfig:
-    table_name: str
-    event_bus_name: str
-    dead_letter_queue_url: str
-    retention_days: int
-
-    @classmethod
-    def from_env(cls) -> DeliveryConfig:
-        return cls(
-            table_name=require("INBOX_TABLE_NAME"),
-            event_bus_name=require("EVENT_BUS_NAME"),
-            dead_letter_queue_url=require("INBOX_DLQ_URL"),
-            retention_days=require_int("INBOX_RETENTION_DAYS"),
-        )
+class DeliveryConfig(Settings):
+    table_name: str = setting("INBOX_TABLE_NAME")
+    event_bus_name: str = setting("EVENT_BUS_NAME")
+    dead_letter_queue_url: str = setting("INBOX_DLQ_URL")
+    retention_days: int = setting("INBOX_RETENTION_DAYS")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, Self
 
 from eservices_core.errors import ConfigurationError
 
@@ -46,3 +48,28 @@ def optional(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     if environ is None:
         environ = _function_environment.get() or os.environ
     return environ.get(name, "").strip() or None
+
+
+_READERS: dict[str, Callable[[str], Any]] = {"str": require, "int": require_int, "str | None": optional}
+
+
+def setting(variable: str) -> Any:
+    """A field of a `Settings` dataclass, read from environment variable `variable` (as its type says: `str` and
+    `int` are required, `str | None` may be left empty)."""
+    return dataclasses.field(metadata={"variable": variable})
+
+
+class Settings:
+    """Base of an e-service's settings dataclasses (declared with `from __future__ import annotations`)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_env(cls) -> Self:
+        values = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            reader = _READERS.get(str(field.type))
+            if reader is None:
+                raise ConfigurationError(f"{cls.__name__}.{field.name}: a setting is str, int or str | None")
+            values[field.name] = reader(field.metadata["variable"])
+        return cls(**values)
