@@ -13,7 +13,10 @@ from hypothesis import settings
 
 # Timing belongs in benchmarks: no per-example deadline, so a loaded CI machine cannot fail a property test.
 settings.register_profile("project", deadline=None, print_blob=True)
-settings.load_profile("project")
+# CI (.ci/run) draws the same examples on every run, so a red build is the change's doing, never the draw's;
+# local runs keep drawing new examples and find what CI then keeps checking.
+settings.register_profile("ci", parent=settings.get_profile("project"), derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "project"))
 
 if TYPE_CHECKING:
     from eservices_core.clock import FixedClock
