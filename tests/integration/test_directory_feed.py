@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from local_runtime.generate import catalogue, feed_message
 from tests.integration.directory_helpers import feed, read, search, search_all
+from tests.support.aws import count_calls, fail_first_call
 from tests.support.events import json_body
 
 CAT = catalogue(6, seed=7)
@@ -253,3 +254,32 @@ def test_a_unit_whose_name_matches_twice_is_listed_once(stack):
         stack, feed_message("care_unit.upserted", u | {"name": "Solberga Solgläntan Solvik", "active": True})
     )
     assert [i["id"] for i in search_all(stack, {"q": "sol", "limit": "1"})] == [u["hsa_id"]]
+
+
+def test_a_batch_reads_the_stored_versions_of_its_objects_in_one_batch_get(stack):
+    units = [unit(hsa_id=u["hsa_id"], name=f"Läsning Framåt {i}") for i, u in enumerate(CAT.units)]
+    messages = [feed_message("care_provider.upserted", PROVIDER)]
+    messages += [feed_message("care_unit.upserted", u) for u in units]
+
+    with count_calls() as calls:
+        assert feed(stack, *messages) == {"batchItemFailures": []}
+
+    assert sorted(calls) == ["BatchGetItem"] + ["TransactWriteItems"] * len(messages)
+    assert [json_body(read(stack, u["hsa_id"]))["name"] for u in units] == [u["name"] for u in units]
+
+
+def test_when_the_read_ahead_is_throttled_each_change_reads_its_own_and_applies(stack):
+    first, second = unit(name="Strypt Första"), unit(hsa_id=CAT.units[1]["hsa_id"], name="Strypt Andra")
+    messages = [feed_message("care_unit.upserted", u) for u in (first, second)]
+
+    with (
+        fail_first_call("dynamodb", "BatchGetItem", "ProvisionedThroughputExceededException") as failed,
+        count_calls() as calls,
+    ):
+        assert feed(stack, *messages) == {"batchItemFailures": []}
+
+    assert failed == ["BatchGetItem"] and calls.count("GetItem") == 2
+    assert [json_body(read(stack, u["hsa_id"]))["name"] for u in (first, second)] == [
+        "Strypt Första",
+        "Strypt Andra",
+    ]

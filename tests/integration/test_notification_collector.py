@@ -4,17 +4,11 @@ reads only makes each record read its own."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from eservices_core import aws
 from eservices_core.table import Table
 from notifications.store import NotificationStore, pending_key
-from tests.support.aws import count_calls
+from tests.support.aws import count_calls, fail_first_call
 from tests.support.events import sqs_event
 from tests.support.people import Resident, World
 
@@ -54,21 +48,6 @@ def pending(world: World, *people: Resident) -> list[bool]:
     return [store(world).table.get(pending_key(world.patient_id(p))) is not None for p in people]
 
 
-@contextmanager
-def failing_first(operation: str, code: str) -> Iterator[list[str]]:
-    """The first `operation` call of handlers' DynamoDB clients from this thread fails with `code`."""
-    failed: list[str] = []
-    caller = threading.get_ident()
-
-    def before_call(model: Any, **_: Any) -> None:
-        if model.name == operation and not failed and threading.get_ident() == caller:
-            failed.append(operation)
-            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
-
-    with aws.watching("dynamodb", "before-call", before_call):
-        yield failed
-
-
 def test_a_batch_of_ten_adults_costs_two_reads_and_one_write_per_wanted_notice(world):
     people = [world.resident(f"Samla Batchsson {i}") for i in range(10)]
     wants_inbox_notices(world, people[1], people[4], people[7])
@@ -96,7 +75,7 @@ def test_when_the_batch_reads_are_throttled_each_record_reads_its_own_and_nothin
     wants_inbox_notices(world, people[0], people[2])
 
     with (
-        failing_first("BatchGetItem", "ProvisionedThroughputExceededException") as failed,
+        fail_first_call("dynamodb", "BatchGetItem", "ProvisionedThroughputExceededException") as failed,
         count_calls() as calls,
     ):
         assert collect(world, *people) == {"batchItemFailures": []}

@@ -143,6 +143,24 @@ def fail_calls(service: str, code: str, *, operation: str | None = None) -> Iter
         yield
 
 
+@contextmanager
+def fail_first_call(service: str, operation: str, code: str) -> Iterator[list[str]]:
+    """The first `operation` call of handlers' `service` clients from this thread fails with AWS error `code`;
+    the list yielded names the call once it failed."""
+    from botocore.exceptions import ClientError
+
+    failed: list[str] = []
+    caller = threading.get_ident()
+
+    def before_call(model: Any, **_: Any) -> None:
+        if model.name == operation and not failed and threading.get_ident() == caller:
+            failed.append(operation)
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    with aws.watching(service, "before-call", before_call):
+        yield failed
+
+
 def emulator_client(runtime: Any, service: str) -> Any:
     """A boto3 client of the running local runtime's moto, as an integration outside it would have."""
     return boto3.client(

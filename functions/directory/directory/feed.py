@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from directory.config import FeedConfig
-from directory.service import apply_change
+from directory.service import apply_change, changed_objects
 from directory.store import DirectoryStore
 from eservices_core import aws
 from eservices_core.inbound import Contract, process_inbound
@@ -28,10 +28,11 @@ def _wiring() -> tuple[DirectoryStore, FeedConfig]:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, config = _wiring()
+    known = store.read_ahead(changed_objects([record.get("body", "") for record in event.get("Records", [])]))
     return process_inbound(
         event,
         context,
         contract=CONTRACT,
-        apply=lambda message: apply_change(store, message),
+        apply=lambda message: apply_change(store, message, known),
         dead_letter_queue_url=config.dead_letter_queue_url,
     )

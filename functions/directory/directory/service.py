@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from directory import keys
 from directory.model import CareProvider, CareUnit
 from directory.regions import REGIONS, region_of_municipality
-from directory.store import DirectoryStore, StaleChange
+from directory.store import DirectoryStore, ReadAhead, StaleChange
 from eservices_core.errors import NotFound
 from eservices_core.identifiers import is_hsa_id
 from eservices_core.inbound import RejectedMessage
@@ -42,7 +44,7 @@ def check_unit(unit: CareUnit) -> None:
             )
 
 
-def apply_change(store: DirectoryStore, message: dict[str, Any]) -> None:
+def apply_change(store: DirectoryStore, message: dict[str, Any], known: ReadAhead | None = None) -> None:
     """Apply one validated feed message; duplicates and out-of-order older changes are ignored."""
     version = change_version(message["changed_at"])
     kind = message["type"]
@@ -50,18 +52,43 @@ def apply_change(store: DirectoryStore, message: dict[str, Any]) -> None:
         if kind == "care_unit.upserted":
             unit = CareUnit.from_message(message["care_unit"])
             check_unit(unit)
-            store.apply_unit(unit, version)
+            store.apply_unit(unit, version, known)
         elif kind == "care_unit.removed":
-            store.remove_unit(message["hsa_id"], version)
+            store.remove_unit(message["hsa_id"], version, known)
         elif kind == "care_provider.upserted":
             data = message["care_provider"]
             store.apply_provider(
-                CareProvider(data["hsa_id"], data["name"].strip(), data["organisation_number"]), version
+                CareProvider(data["hsa_id"], data["name"].strip(), data["organisation_number"]),
+                version,
+                known,
             )
         else:
-            store.remove_provider(message["hsa_id"], version)
+            store.remove_provider(message["hsa_id"], version, known)
     except StaleChange:
         logger.info("stale change ignored", extra={"message_id": message["message_id"], "type": kind})
+
+
+def changed_objects(bodies: list[str]) -> list[tuple[str, str]]:
+    """The stored objects a batch of feed messages would change, for `DirectoryStore.read_ahead`; a message that
+    is not readable here is skipped (the contract check refuses it later)."""
+    objects = []
+    for body in bodies:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            continue
+        if not isinstance(message, dict):
+            continue
+        kind = message.get("type")
+        data = message.get("care_unit") if kind == "care_unit.upserted" else message.get("care_provider")
+        hsa_id = data.get("hsa_id") if isinstance(data, dict) else message.get("hsa_id")
+        if not isinstance(hsa_id, str) or not is_hsa_id(hsa_id):
+            continue
+        if kind in ("care_unit.upserted", "care_unit.removed"):
+            objects.append(keys.unit_key(hsa_id))
+        elif kind in ("care_provider.upserted", "care_provider.removed"):
+            objects.append(keys.provider_key(hsa_id))
+    return objects
 
 
 def get_clinic(store: DirectoryStore, clinic_id: str) -> dict[str, Any]:

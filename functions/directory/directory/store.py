@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
+# The stored objects a feed batch changes, by key (None: not stored yet), read before its changes are applied.
+ReadAhead = dict[tuple[str, str], dict[str, Any] | None]
+
+
 class StaleChange(Exception):
     """The stored object already reflects this change or a newer one."""
 
@@ -95,30 +99,46 @@ class DirectoryStore:
         """One BatchGetItem per 100 cells (a second only for keys DynamoDB left unprocessed)."""
         summaries: list[dict[str, Any]] = []
         for start in range(0, len(cells), 100):
-            request = {
-                self._table: {
-                    "Keys": [self._key(keys.cell_key(cell)) for cell in cells[start : start + 100]],
-                    "ConsistentRead": False,
-                }
-            }
-            for _attempt in range(2):
-                response = self._call(self._db.batch_get_item, RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    summaries.extend(from_attr(v) for k, v in item.items() if k not in ("pk", "sk"))
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            if request:
-                raise ServiceUnavailable("The directory is busy; try again shortly")
+            found = self._get_many(
+                [keys.cell_key(cell) for cell in cells[start : start + 100]], consistent=False
+            )
+            for item in found:
+                summaries.extend(from_attr(v) for k, v in item.items() if k not in ("pk", "sk"))
         return summaries
 
+    def _get_many(self, wanted: list[tuple[str, str]], *, consistent: bool) -> list[Item]:
+        """One BatchGetItem of at most 100 keys, a second for the keys DynamoDB left unprocessed; raw items."""
+        request: dict[str, Any] = {
+            self._table: {"Keys": [self._key(k) for k in wanted], "ConsistentRead": consistent}
+        }
+        items: list[Item] = []
+        for _attempt in range(2):
+            response = self._call(self._db.batch_get_item, RequestItems=request)
+            items += response.get("Responses", {}).get(self._table, [])
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+        raise ServiceUnavailable("The directory is busy; try again shortly")
+
     # ---- writes (HSA feed) ------------------------------------------------------------------------------
-    def apply_unit(self, unit: CareUnit, version: int) -> None:
+    def read_ahead(self, objects: list[tuple[str, str]]) -> ReadAhead:
+        """The stored versions of the objects a feed batch changes, in one consistent BatchGetItem instead of a
+        GetItem per change; empty if DynamoDB is busy (each change then reads its own)."""
+        wanted = list(dict.fromkeys(objects))[:100]
+        if not wanted:
+            return {}
+        try:
+            found = {(i["pk"]["S"], i["sk"]["S"]): i for i in self._get_many(wanted, consistent=True)}
+        except ServiceUnavailable:
+            return {}
+        return {key: from_item(found[key]) if key in found else None for key in wanted}
+
+    def apply_unit(self, unit: CareUnit, version: int, known: ReadAhead | None = None) -> None:
         """Store a unit and re-index it atomically: one GetItem and one TransactWriteItems.
 
         Raises StaleChange when the stored version is the same or newer (duplicates and late deliveries).
         """
-        current = self._current_version(keys.unit_key(unit.hsa_id), version)
+        current = self._current_version(keys.unit_key(unit.hsa_id), version, known)
         new_keys = keys.index_keys(unit)
         summary = unit_summary(unit)
         cell = cell_of(unit.lat, unit.lon) if unit.active else None
@@ -146,9 +166,9 @@ class DirectoryStore:
         actions += self._reindex(current, new_keys, summary, cell, unit.hsa_id)
         self._transact(actions)
 
-    def remove_unit(self, hsa_id: str, version: int) -> None:
+    def remove_unit(self, hsa_id: str, version: int, known: ReadAhead | None = None) -> None:
         """Replace the unit with a tombstone (so an older upsert arriving later cannot revive it)."""
-        current = self._current_version(keys.unit_key(hsa_id), version)
+        current = self._current_version(keys.unit_key(hsa_id), version, known)
         pk, sk = keys.unit_key(hsa_id)
         tombstone = {
             "pk": pk,
@@ -162,8 +182,8 @@ class DirectoryStore:
         actions += self._reindex(current, [], {}, None, hsa_id)
         self._transact(actions)
 
-    def apply_provider(self, provider: CareProvider, version: int) -> None:
-        current = self._current_version(keys.provider_key(provider.hsa_id), version)
+    def apply_provider(self, provider: CareProvider, version: int, known: ReadAhead | None = None) -> None:
+        current = self._current_version(keys.provider_key(provider.hsa_id), version, known)
         pk, sk = keys.provider_key(provider.hsa_id)
         record = {
             "pk": pk,
@@ -175,15 +195,19 @@ class DirectoryStore:
         }
         self._transact([self._put_versioned(record, current)])
 
-    def remove_provider(self, hsa_id: str, version: int) -> None:
-        current = self._current_version(keys.provider_key(hsa_id), version)
+    def remove_provider(self, hsa_id: str, version: int, known: ReadAhead | None = None) -> None:
+        current = self._current_version(keys.provider_key(hsa_id), version, known)
         pk, sk = keys.provider_key(hsa_id)
         tombstone = {"pk": pk, "sk": sk, "hsa_id": hsa_id, "removed": True, "version": version}
         self._transact([self._put_versioned(tombstone, current)])
 
     # ---- internals --------------------------------------------------------------------------------------
-    def _current_version(self, key: tuple[str, str], version: int) -> dict[str, Any] | None:
-        current = self._get(key, consistent=True)
+    def _current_version(
+        self, key: tuple[str, str], version: int, known: ReadAhead | None
+    ) -> dict[str, Any] | None:
+        """The stored object, read ahead or now. What was read ahead is used once: a second change of the same
+        object in the batch reads again, after the first was written."""
+        current = known.pop(key) if known is not None and key in known else self._get(key, consistent=True)
         if current is not None and current["version"] >= version:
             raise StaleChange
         return current
