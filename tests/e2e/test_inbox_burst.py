@@ -19,14 +19,15 @@ time. Once every pending notification of the burst is due, the test invokes the 
 the runtime's function runner (never while the scheduled run is under way) instead of waiting up to a
 minute more for the schedule.
 
-Duration on the project's two-core machine: about 7 minutes (the runtime's start, the 10,000 messages stored
-and collected in about 310 s, i.e. some 32 messages/s, the 62 s window, the checks), hence `slow`. The local
+Duration on the project's two-core machine: about 4.5 minutes (the runtime's start, the 10,000 messages stored
+and collected in about 155 s, i.e. some 64 messages/s, the 62 s window, the checks), hence `slow`. The local
 runtime is one Python process: the functions, the pollers and moto share one interpreter lock, and every AWS
-call costs some 3-4 ms of CPU through botocore and moto's server. A message takes about six (the delivery's
-TransactWriteItems, PutEvents and outbox DeleteItem, the identity GetItem once per recipient; the collector's
-GetItem and BatchGetItem; the pollers' receive and delete). Deployed, up to 20 deliveries run at once. Before
-the moto corrections in local_runtime/moto_patches.py (sends and GetQueueAttributes walked the whole queue) and
-long polling in the runtime's pollers, a like burst (1,000 recipients) took 887 s, 432 s of them to send it.
+call costs some 3-4 ms of CPU through botocore and moto's server. A message takes about one and a half: the
+delivery's TransactWriteItems; per batch of ten, its PutEvents and outbox BatchWriteItem, the collector's two
+BatchGetItems and the pollers' receives and deletes; the identity GetItem once per recipient. Deployed, up to
+20 deliveries run at once. Before the moto corrections in local_runtime/moto_patches.py (sends and
+GetQueueAttributes walked the whole queue) and long polling in the runtime's pollers, a like burst (1,000
+recipients) took 887 s, 432 s of them to send it; before the collector read per batch, processing took 310 s.
 """
 
 from __future__ import annotations
