@@ -134,7 +134,8 @@ class DirectoryStore:
         return {key: from_item(found[key]) if key in found else None for key in wanted}
 
     def apply_unit(self, unit: CareUnit, version: int, known: ReadAhead | None = None) -> None:
-        """Store a unit and re-index it atomically: one GetItem and one TransactWriteItems.
+        """Store a unit and re-index it atomically: one TransactWriteItems, after the stored unit was read (ahead,
+        with the batch's other objects, or with one GetItem).
 
         Raises StaleChange when the stored version is the same or newer (duplicates and late deliveries).
         """
