@@ -7,11 +7,12 @@ import sys
 import threading
 import uuid
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from eservices_core.config import function_environment
-from local_runtime import powertools_patches
+from local_runtime import iam, powertools_patches
 from local_runtime.provision import Deployment
 
 
@@ -32,9 +33,20 @@ CONCURRENCY = 16
 
 
 class FunctionRunner:
-    def __init__(self, deployment: Deployment, concurrency: int = CONCURRENCY) -> None:
+    """Invokes handlers as Lambda would. With `enforce_iam` (the default), each handler's AWS calls are held to
+    its function's template policy (local_runtime.iam): a call the policy lacks fails with AccessDenied."""
+
+    def __init__(
+        self, deployment: Deployment, concurrency: int = CONCURRENCY, *, enforce_iam: bool = True
+    ) -> None:
         powertools_patches.install()
         self.deployment = deployment
+        self.policies: dict[str, iam.Policy] = {}
+        if enforce_iam:
+            self.policies = {
+                lid: iam.function_policy(deployment, lid) for lid in deployment.template.functions
+            }
+            iam.install()
         self.invocations: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(concurrency)
@@ -57,5 +69,10 @@ class FunctionRunner:
         context = LambdaContext(
             function_name=logical_id, invoked_function_arn=self.deployment.lookup(logical_id, "Arn")
         )
-        with self._slots, function_environment(self.deployment.function_environment(logical_id)):
+        policy = self.policies.get(logical_id)
+        with (
+            self._slots,
+            function_environment(self.deployment.function_environment(logical_id)),
+            iam.acting_as(policy) if policy is not None else nullcontext(),
+        ):
             return handler(event, context)

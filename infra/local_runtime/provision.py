@@ -123,15 +123,16 @@ def _provision_state_machines(deployment: Deployment) -> None:
         definition = (REPO_ROOT / props["DefinitionUri"]).read_text(encoding="utf-8")
         for key, value in deployment.resolve(props.get("DefinitionSubstitutions", {})).items():
             definition = definition.replace("${" + key + "}", str(value))
+        name = str(deployment.resolve(props["Name"])) if "Name" in props else physical_name(logical_id)
         arn = sfn.create_state_machine(
-            name=physical_name(logical_id),
+            name=name,
             definition=definition,
             roleArn=role,
             type=props.get("Type", "STANDARD"),
         )["stateMachineArn"]
         deployment.refs[logical_id] = arn
         deployment.attributes[(logical_id, "Arn")] = arn
-        deployment.attributes[(logical_id, "Name")] = physical_name(logical_id)
+        deployment.attributes[(logical_id, "Name")] = name
 
 
 def _provision_kms_keys(deployment: Deployment) -> None:
