@@ -4,14 +4,19 @@ delete from view (rules 8, 11, 15 through the shared policy)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from eservices_core import aws
 from eservices_core.table import Table
 from inbox.store import InboxStore
 from local_runtime.demo import personnummer
+from tests.support.aws import fail_calls
 from tests.support.events import sqs_event, subscribe
 from tests.support.people import NOW, World
 
@@ -119,6 +124,30 @@ def test_refused_messages_go_to_the_dlq_with_their_reason_and_the_rest_of_the_ba
     assert sorted(i["subject"] for i in listed["items"]) == ["Kallelse 1", "Kallelse 8"]
 
 
+def test_after_an_event_bus_outage_the_message_is_stored_and_the_sweeper_delivers_its_event(
+    world, anna, clock
+):
+    events = subscribe(world.stack, "eservices.inbox")
+    table = store(world).table
+
+    def outbox() -> list[dict[str, Any]]:
+        return [i for shard in range(4) for i in table.query_all(f"OUTBOX#{shard}")]
+
+    with fail_calls("events", "InternalException", operation="PutEvents"):
+        assert deliver(world, message(anna.personnummer)) == {"batchItemFailures": []}
+    _, listed = inbox(world, anna, anna)
+    assert [i["subject"] for i in listed["items"]] == ["Kallelse 1"]
+    assert [json.loads(i["entry"])["DetailType"] for i in outbox()] == ["inbox.message-received"]
+    assert events() == []
+
+    assert world.stack.invoke("InboxOutboxFunction", {}) == {"found": 0, "left": 0}, "too fresh to sweep"
+    clock.advance(timedelta(minutes=2))
+    assert world.stack.invoke("InboxOutboxFunction", {}) == {"found": 1, "left": 0}
+
+    assert outbox() == []
+    assert [e["detail"]["message_id"] for e in events()] == [listed["items"][0]["message_id"]]
+
+
 def test_an_inactive_system_cannot_deliver(world, anna):
     store(world).register_system(SYSTEM, "Nationellt Demoregister", active=False)
     deliver(world, message(anna.personnummer, 1))
@@ -153,6 +182,36 @@ def test_reading_marks_read_and_unread_first_puts_the_unread_on_top(world, anna,
     assert [i["subject"] for i in unread_first["items"]] == ["Kallelse 2", "Kallelse 1", "Kallelse 3"]
     _, results = inbox(world, anna, anna, "category=result")
     assert [i["subject"] for i in results["items"]] == ["Kallelse 2"]
+
+
+@contextmanager
+def throttled_writes_to(table_name: str) -> Iterator[None]:
+    """Transactions writing to `table_name` are throttled; others (the audit record first) go through."""
+
+    def before_parameter_build(params: dict[str, Any], model: Any, **_: Any) -> None:
+        tables = {next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])}
+        if model.name == "TransactWriteItems" and table_name in tables:
+            code = "ProvisionedThroughputExceededException"
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
+
+    with aws.watching("dynamodb", "before-parameter-build", before_parameter_build):
+        yield
+
+
+def test_a_message_is_shown_even_when_marking_it_read_is_throttled_and_the_next_reading_marks_it(world, anna):
+    deliver(world, message(anna.personnummer, 1))
+    _, listed = inbox(world, anna, anna)
+    path = f"/v1/patients/{world.patient_id(anna)}/inbox/{listed['items'][0]['message_id']}"
+
+    with throttled_writes_to(world.stack.ref("InboxTable")):
+        status, shown = world.stack.call("GET", path, token=world.token(anna))
+    assert status == 200 and shown["subject"] == "Kallelse 1"
+    assert shown["read"] is False and shown["read_at"] is None
+    _, still = inbox(world, anna, anna)
+    assert still["items"][0]["read"] is False
+
+    status, again = world.stack.call("GET", path, token=world.token(anna))
+    assert status == 200 and again["read"] is True and again["read_at"] is not None
 
 
 def test_archive_and_delete_from_view_and_the_message_is_kept(world, anna):

@@ -16,7 +16,7 @@ from eservices_core.apidoc import described, page_of
 from eservices_core.audit import Verb
 from eservices_core.clock import now_utc
 from eservices_core.cursor import decode_cursor, encode_cursor, fingerprint
-from eservices_core.errors import InvalidInput, NotFound
+from eservices_core.errors import InvalidInput, NotFound, ServiceUnavailable
 from eservices_core.requests import json_object, limit_param
 from eservices_core.routing import RESIDENT, EServiceResolver
 from eservices_core.table import ConditionFailed, Table
@@ -103,12 +103,17 @@ def inbox(grant: AccessGrant) -> dict[str, Any]:
 @app.patient_route("GET", f"{INBOX}/<messageId>", action=READ_INBOX, audience=RESIDENT)
 @described({200: s.MESSAGE}, path={"messageId": s.MESSAGE_ID})
 def read(grant: AccessGrant, messageId: str) -> dict[str, Any]:
-    """One message, with its body as blocks to render; reading it marks it read."""
+    """One message, with its body as blocks to render; reading it marks it read. If DynamoDB is too busy to
+    mark it, the message is still shown, unread: the next reading marks it."""
     message = _shown(grant, messageId)
     if "read_at" not in message:
         changes = {"read_at": iso(now_utc()), "view_sk": view_sk(messageId, unread=False)}
-        _change(message, changes)
-        message |= changes
+        try:
+            _change(message, changes)
+        except ServiceUnavailable:
+            logger.warning("message shown but not marked read", extra={"message_id": messageId})
+        else:
+            message |= changes
     return full(message)
 
 
