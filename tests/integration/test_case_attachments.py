@@ -28,6 +28,7 @@ from cases.attachments import (
     content_disposition,
 )
 from eservices_core.errors import InvalidInput, InvalidParam, NotFound, ServiceUnavailable
+from tests.support.aws import upload
 
 PATIENT = "6f1c2a64-0d4e-4a7e-9b51-3c8f3e0a9d11"
 OTHER_PATIENT = "0b9d7f3e-5a41-4c2b-8e6d-1f2a3b4c5d6e"
@@ -72,20 +73,6 @@ def store(s3, bucket):
 
 def presign(store, content_type="image/jpeg", filename="photo.jpg", size=1000, patient=PATIENT):
     return store.presign_upload(patient, content_type=content_type, size=size, filename=filename)
-
-
-def upload(s3, bucket, presigned, body):
-    """What the browser's POST stores: the policy fixes key, Content-Type, file name and tag."""
-    fields = presigned["upload"]["fields"]
-    s3.put_object(
-        Bucket=bucket,
-        Key=fields["key"],
-        Body=body,
-        ContentType=fields["Content-Type"],
-        Metadata={"filename": fields["x-amz-meta-filename"]},
-        Tagging="state=uploaded",
-    )
-    return fields["key"]
 
 
 def tags(s3, bucket, key):

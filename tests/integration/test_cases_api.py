@@ -15,6 +15,7 @@ from cases.catalogue import standard_types
 from eservices_core.table import Table
 from local_runtime import population
 from tests.support.aws import count_calls
+from tests.support.aws import upload as store_upload
 from tests.support.people import (
     ANSWERS,
     CARE,
@@ -439,15 +440,7 @@ def test_a_case_refers_to_an_uploaded_attachment_that_its_patient_can_download(w
         body={"content_type": "image/png", "size": len(png), "filename": "utslag.png"},
     )
     assert status == 201, upload
-    fields = upload["upload"]["fields"]
-    world.stack.session.client("s3").put_object(
-        Bucket=world.stack.ref("AttachmentsBucket"),
-        Key=fields["key"],
-        Body=png,
-        ContentType=fields["Content-Type"],
-        Metadata={"filename": fields["x-amz-meta-filename"]},
-        Tagging="state=uploaded",
-    )
+    store_upload(world.stack.session.client("s3"), world.stack.ref("AttachmentsBucket"), upload, png)
     attachment_id = upload["attachment_id"]
 
     status, case = send(world, anna, anna, case_body("advice", attachments=[attachment_id]))

@@ -31,6 +31,7 @@ from local_runtime.demo import personnummer
 from local_runtime.generate import feed_message
 from notifications.store import NotificationStore
 from tests.support.aws import Stack
+from tests.support.aws import upload as store_upload
 from tests.support.events import sqs_event
 from tests.support.faults import (
     FAULTS,
@@ -229,15 +230,7 @@ def _create_case(env: Env) -> Request:
         )
     )
     assert status == 201, upload
-    fields = upload["upload"]["fields"]
-    env.stack.session.client("s3").put_object(
-        Bucket=env.stack.ref("AttachmentsBucket"),
-        Key=fields["key"],
-        Body=PNG,
-        ContentType=fields["Content-Type"],
-        Metadata={"filename": fields["x-amz-meta-filename"]},
-        Tagging="state=uploaded",
-    )
+    store_upload(env.stack.session.client("s3"), env.stack.ref("AttachmentsBucket"), upload, PNG)
     body = {
         "clinic_id": UNIT["hsa_id"],
         "case_type_id": "advice",

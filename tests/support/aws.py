@@ -143,6 +143,21 @@ def fail_calls(service: str, code: str, *, operation: str | None = None) -> Iter
         yield
 
 
+def upload(s3: Any, bucket: str, presigned: dict[str, Any], body: bytes) -> str:
+    """What the browser's POST to a presigned upload stores (the policy fixes key, Content-Type, file name and
+    tag); returns the key."""
+    fields = presigned["upload"]["fields"]
+    s3.put_object(
+        Bucket=bucket,
+        Key=fields["key"],
+        Body=body,
+        ContentType=fields["Content-Type"],
+        Metadata={"filename": fields["x-amz-meta-filename"]},
+        Tagging="state=uploaded",
+    )
+    return str(fields["key"])
+
+
 @contextmanager
 def fail_first_call(service: str, operation: str, code: str) -> Iterator[list[str]]:
     """The first `operation` call of handlers' `service` clients from this thread fails with AWS error `code`;
