@@ -26,7 +26,7 @@ from inbox.store import InboxStore
 from local_runtime import captured, population
 from local_runtime.idp import DevIdentityProvider, resident_claims
 from local_runtime.template import Template
-from tests.support.events import sqs_event
+from tests.support.events import inbox_message, sqs_event
 from tests.support.people import ANSWERS, OTHER_UNIT, UNIT, World
 
 TEMPLATE = Template()
@@ -206,17 +206,14 @@ class Population:
     def new_message(self) -> str:
         """A new message in the child's inbox, delivered by a registered system; its id."""
         n = next(self.minutes)
-        body = {
-            "message_id": f"matrix-{n}",
-            "system_id": "matrix-registry",
-            "sender": {"care_unit_hsa_id": "SE2321000016-R001", "care_unit_name": "Demoregistret"},
-            "recipient": self.child.personnummer,
-            "category": "information",
-            "subject": "Information",
-            "body": "Demo",
-            "replyable": False,
-            "sent_at": "2026-11-25T09:00:00Z",
-        }
+        body = inbox_message(
+            "matrix-registry",
+            f"matrix-{n}",
+            self.child.personnummer,
+            category="information",
+            subject="Information",
+            body="Demo",
+        )
         stack = self.world.stack
         result = stack.invoke("InboxDeliveryFunction", sqs_event([body], stack.arn("InboxDeliveryQueue")))
         assert result == {"batchItemFailures": []}

@@ -32,7 +32,7 @@ from local_runtime.generate import feed_message
 from notifications.store import NotificationStore
 from tests.support.aws import Stack
 from tests.support.aws import upload as store_upload
-from tests.support.events import sqs_event
+from tests.support.events import inbox_message, sqs_event
 from tests.support.faults import (
     FAULTS,
     Calls,
@@ -148,17 +148,7 @@ class Env:
 
     def inbox_message(self, person: Resident) -> str:
         n = next(self.names)
-        message = {
-            "message_id": f"fault-{n}",
-            "system_id": SYSTEM,
-            "sender": {"care_unit_hsa_id": "SE2321000016-R001", "care_unit_name": "Demoregistret"},
-            "recipient": person.personnummer,
-            "category": "call-up",
-            "subject": f"Kallelse {n}",
-            "body": "Du kallas till **screening**.",
-            "replyable": False,
-            "sent_at": "2026-11-25T09:00:00+01:00",
-        }
+        message = inbox_message(SYSTEM, f"fault-{n}", person.personnummer, subject=f"Kallelse {n}")
         result = self.stack.invoke(
             "InboxDeliveryFunction", sqs_event([message], self.stack.arn("InboxDeliveryQueue"))
         )
@@ -682,17 +672,14 @@ def _hsa_staff_feed(env: Env) -> list[dict[str, Any]]:
 def _inbox_delivery(env: Env) -> list[dict[str, Any]]:
     n = next(env.names)
     return [
-        {
-            "message_id": f"batch-{n}-{i}",
-            "system_id": SYSTEM,
-            "sender": {"care_unit_hsa_id": "SE2321000016-R001", "care_unit_name": "Demoregistret"},
-            "recipient": env.resident().personnummer,
-            "category": "result",
-            "subject": "Provsvar",
-            "body": "Ditt provsvar finns i Journalen.",
-            "replyable": False,
-            "sent_at": "2026-11-25T09:00:00+01:00",
-        }
+        inbox_message(
+            SYSTEM,
+            f"batch-{n}-{i}",
+            env.resident().personnummer,
+            category="result",
+            subject="Provsvar",
+            body="Ditt provsvar finns i Journalen.",
+        )
         for i in range(3)
     ]
 

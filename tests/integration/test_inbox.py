@@ -17,7 +17,7 @@ from eservices_core.table import Table
 from inbox.store import InboxStore
 from local_runtime.demo import personnummer
 from tests.support.aws import fail_calls
-from tests.support.events import sqs_event, subscribe
+from tests.support.events import inbox_message, sqs_event, subscribe
 from tests.support.people import NOW, World
 
 SYSTEM = "demo-quality-registry"
@@ -40,17 +40,10 @@ def store(world: World) -> InboxStore:
 
 
 def message(recipient: str, n: int = 1, **changes: Any) -> dict[str, Any]:
-    return {
-        "message_id": f"msg-{n}",
-        "system_id": SYSTEM,
-        "sender": {"care_unit_hsa_id": "SE2321000016-R001", "care_unit_name": "Demoregistret"},
-        "recipient": recipient,
-        "category": "call-up",
-        "subject": f"Kallelse {n}",
-        "body": "Hej!\n\nDu kallas till **screening**.\n\n- Ta med legitimation\n- [Läs mer](https://example.se/info)",
-        "replyable": False,
-        "sent_at": "2026-11-25T09:00:00+01:00",
-    } | changes
+    body = (
+        "Hej!\n\nDu kallas till **screening**.\n\n- Ta med legitimation\n- [Läs mer](https://example.se/info)"
+    )
+    return inbox_message(SYSTEM, f"msg-{n}", recipient, subject=f"Kallelse {n}", body=body) | changes
 
 
 def deliver(world: World, *messages: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from inbox.store import InboxStore
 from local_runtime import captured
 from notifications import texts
 from tests.support.aws import fail_calls
-from tests.support.events import sqs_event
+from tests.support.events import inbox_message, sqs_event
 from tests.support.people import Resident, World
 
 SYSTEM = "demo-screening"
@@ -59,17 +59,9 @@ def verified(world: World, person: Resident, **addresses: str) -> None:
 
 
 def deliver(world: World, person: Resident, n: int, subject: str = "Kallelse till screening") -> None:
-    message = {
-        "message_id": f"s-{n}",
-        "system_id": SYSTEM,
-        "sender": {"care_unit_hsa_id": "SE2321000016-R002", "care_unit_name": "Screeningenheten"},
-        "recipient": person.personnummer,
-        "category": "call-up",
-        "subject": subject,
-        "body": "Hemlig text om din hälsa",
-        "replyable": False,
-        "sent_at": "2026-11-25T09:00:00Z",
-    }
+    sender = {"care_unit_hsa_id": "SE2321000016-R002", "care_unit_name": "Screeningenheten"}
+    body = "Hemlig text om din hälsa"
+    message = inbox_message(SYSTEM, f"s-{n}", person.personnummer, sender=sender, subject=subject, body=body)
     result = world.stack.invoke(
         "InboxDeliveryFunction", sqs_event([json.dumps(message)], world.stack.arn("InboxDeliveryQueue"))
     )

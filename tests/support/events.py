@@ -56,6 +56,25 @@ def sqs_event(bodies: list[str | dict[str, Any]], queue_arn: str) -> dict[str, A
     }
 
 
+DEMO_REGISTRY = {"care_unit_hsa_id": "SE2321000016-R001", "care_unit_name": "Demoregistret"}
+
+
+def inbox_message(system_id: str, message_id: str, recipient: str, **fields: Any) -> dict[str, Any]:
+    """A message as an external system puts it on InboxDeliveryQueue (contracts/inbox-message.v1), a call-up
+    from the demo registry unless `fields` say otherwise."""
+    return {
+        "message_id": message_id,
+        "system_id": system_id,
+        "sender": DEMO_REGISTRY,
+        "recipient": recipient,
+        "category": "call-up",
+        "subject": "Kallelse",
+        "body": "Du kallas till **screening**.",
+        "replyable": False,
+        "sent_at": "2026-11-25T09:00:00+01:00",
+    } | fields
+
+
 def json_body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
 
